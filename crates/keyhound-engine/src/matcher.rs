@@ -1,0 +1,469 @@
+//! The compiled matcher. See the crate docs for the pipeline.
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use keyhound_rules::{Confidence, Rule};
+use regex::bytes::{CaptureLocations, Regex};
+
+use crate::decode::{DECODER_NAMES, DecodeCtx, Decoder};
+use crate::entropy::shannon;
+use crate::facts::Facts;
+use crate::placeholder::is_placeholder;
+use crate::{CompileError, Secret};
+
+/// Window on each side of a literal hit for patterns whose longest match is unbounded.
+const DEFAULT_UNBOUNDED_WINDOW: usize = 512;
+/// Upper bound for a derived window (a rule can ask for more with `window:`).
+const MAX_DERIVED_WINDOW: usize = 4096;
+/// Hard cap for any window, so that a hostile custom rule cannot make every hit rescan a file.
+const MAX_WINDOW: usize = 64 * 1024;
+/// Bytes past the window end that the regex may look at for a trailing `\b` or `$`.
+const LOOKAHEAD: usize = 8;
+
+/// Matcher settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Current Unix time in seconds, for expiry flags.
+    pub now: i64,
+    /// How many times decoded content (base64 inside base64...) is scanned again.
+    pub max_decode_depth: u8,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Options {
+            now,
+            max_decode_depth: 2,
+        }
+    }
+}
+
+/// One rule hit in one input.
+#[derive(Debug, Clone)]
+pub struct Match {
+    /// Index of the rule in [`Matcher::rules`].
+    pub rule: usize,
+    /// Byte offset of the secret in the input. For a secret found inside decoded content,
+    /// the span of the encoded value that contained it.
+    pub start: usize,
+    /// End of the secret (exclusive).
+    pub end: usize,
+    /// The secret value (decoded, when found inside decoded content).
+    pub secret: Secret,
+    /// Decoded facts and the rule's other named groups (user names, hosts, URLs).
+    pub facts: Facts,
+    /// For a secret found inside decoded content: the rule whose decoder produced it.
+    pub decoded_by: Option<usize>,
+}
+
+struct CompiledRule {
+    rule: Rule,
+    regex: Regex,
+    secret_group: usize,
+    /// Other named groups, reported as facts.
+    context_groups: Vec<(usize, String)>,
+    window: usize,
+    decoder: Option<Decoder>,
+    /// Literal ids of `requires`: one must occur in the input.
+    requires: Vec<usize>,
+    precedence: (bool, Confidence, bool, bool),
+}
+
+#[derive(Default)]
+struct Literal {
+    /// Rules triggered by a case-insensitive hit.
+    any_case: Vec<usize>,
+    /// Rules triggered only by an exact-case hit, with the exact bytes.
+    exact: Vec<(usize, Vec<u8>)>,
+}
+
+/// Rules compiled into one prefilter plus per-rule regexes. Cheap to share between threads;
+/// each thread brings its own [`Scratch`].
+pub struct Matcher {
+    rules: Vec<CompiledRule>,
+    literals: Vec<Literal>,
+    automaton: AhoCorasick,
+    options: Options,
+    max_window: usize,
+}
+
+/// Per-thread reusable buffers.
+pub struct Scratch {
+    windows: Vec<(usize, usize, usize)>,
+    seen: Vec<bool>,
+    locations: Vec<Option<CaptureLocations>>,
+}
+
+struct Candidate {
+    rule: usize,
+    start: usize,
+    end: usize,
+    facts: Facts,
+    inner: Option<Vec<u8>>,
+}
+
+fn window_for(rule: &Rule) -> usize {
+    if let Some(w) = rule.window {
+        return w.clamp(1, MAX_WINDOW);
+    }
+    let parsed = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(&rule.pattern);
+    match parsed.ok().and_then(|hir| hir.properties().maximum_len()) {
+        Some(n) => n.clamp(1, MAX_DERIVED_WINDOW),
+        None => DEFAULT_UNBOUNDED_WINDOW,
+    }
+}
+
+impl Matcher {
+    /// Compiles rules. Fails on the first rule that cannot be used.
+    pub fn new(rules: Vec<Rule>, options: Options) -> Result<Matcher, CompileError> {
+        let mut ids = HashSet::new();
+        let mut literal_ids: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut literals: Vec<Literal> = Vec::new();
+        let mut literal_id = |lit: &str, literals: &mut Vec<Literal>| -> usize {
+            let key = lit.as_bytes().to_ascii_lowercase();
+            *literal_ids.entry(key).or_insert_with(|| {
+                literals.push(Literal::default());
+                literals.len() - 1
+            })
+        };
+        let mut compiled = Vec::with_capacity(rules.len());
+        for (idx, rule) in rules.into_iter().enumerate() {
+            if !ids.insert(rule.id.clone()) {
+                return Err(CompileError::DuplicateId { rule_id: rule.id });
+            }
+            if rule.anchors.is_empty() && rule.keywords.is_empty() {
+                return Err(CompileError::NoLiterals { rule_id: rule.id });
+            }
+            let regex = Regex::new(&rule.pattern).map_err(|source| CompileError::Regex {
+                rule_id: rule.id.clone(),
+                source,
+            })?;
+            let mut secret_group = None;
+            let mut context_groups = Vec::new();
+            for (i, name) in regex.capture_names().enumerate() {
+                match name {
+                    Some("secret") => secret_group = Some(i),
+                    Some(n) => context_groups.push((i, n.to_owned())),
+                    None => {}
+                }
+            }
+            let Some(secret_group) = secret_group else {
+                return Err(CompileError::NoSecretGroup { rule_id: rule.id });
+            };
+            let decoder =
+                match &rule.decoder {
+                    None => None,
+                    Some(name) => Some(Decoder::from_name(name).ok_or_else(|| {
+                        CompileError::UnknownDecoder {
+                            rule_id: rule.id.clone(),
+                            decoder: name.clone(),
+                            known: DECODER_NAMES.join(", "),
+                        }
+                    })?),
+                };
+            for anchor in &rule.anchors {
+                let id = literal_id(anchor, &mut literals);
+                literals[id].exact.push((idx, anchor.as_bytes().to_vec()));
+            }
+            for keyword in &rule.keywords {
+                let id = literal_id(keyword, &mut literals);
+                literals[id].any_case.push(idx);
+            }
+            let requires = rule
+                .requires
+                .iter()
+                .map(|r| literal_id(r, &mut literals))
+                .collect();
+            let precedence = (
+                !rule.generic,
+                rule.confidence,
+                decoder.is_some(),
+                !rule.anchors.is_empty(),
+            );
+            compiled.push(CompiledRule {
+                window: window_for(&rule),
+                rule,
+                regex,
+                secret_group,
+                context_groups,
+                decoder,
+                requires,
+                precedence,
+            });
+        }
+        let mut patterns = vec![Vec::new(); literal_ids.len()];
+        for (bytes, id) in literal_ids {
+            patterns[id] = bytes;
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(CompileError::Prefilter)?;
+        let max_window = compiled.iter().map(|r| r.window).max().unwrap_or(0);
+        Ok(Matcher {
+            rules: compiled,
+            literals,
+            automaton,
+            options,
+            max_window,
+        })
+    }
+
+    /// The compiled rules, indexed by [`Match::rule`].
+    pub fn rule(&self, idx: usize) -> &Rule {
+        &self.rules[idx].rule
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True when there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Iterates over the rules in index order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|r| &r.rule)
+    }
+
+    /// The longest match any rule can produce near its literal. Chunked readers overlap
+    /// chunks by at least this much so that no match is cut in two.
+    pub fn max_window(&self) -> usize {
+        2 * self.max_window + LOOKAHEAD
+    }
+
+    /// Fresh buffers for one thread.
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            windows: Vec::new(),
+            seen: vec![false; self.literals.len()],
+            locations: (0..self.rules.len()).map(|_| None).collect(),
+        }
+    }
+
+    /// Scans `haystack` and appends its matches to `out`, ordered by offset.
+    pub fn scan(&self, haystack: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        self.scan_at_depth(haystack, scratch, out, 0);
+    }
+
+    fn scan_at_depth(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>, depth: u8) {
+        scratch.windows.clear();
+        scratch.seen.fill(false);
+        for hit in self.automaton.find_overlapping_iter(hay) {
+            let id = hit.pattern().as_usize();
+            scratch.seen[id] = true;
+            let lit = &self.literals[id];
+            let (s, e) = (hit.start(), hit.end());
+            for &r in &lit.any_case {
+                let w = self.rules[r].window;
+                scratch
+                    .windows
+                    .push((r, s.saturating_sub(w), (e + w).min(hay.len())));
+            }
+            for (r, exact) in &lit.exact {
+                if &hay[s..e] == exact.as_slice() {
+                    let w = self.rules[*r].window;
+                    scratch
+                        .windows
+                        .push((*r, s.saturating_sub(w), (e + w).min(hay.len())));
+                }
+            }
+        }
+        if scratch.windows.is_empty() {
+            return;
+        }
+        scratch.windows.sort_unstable();
+        let mut candidates = Vec::new();
+        let mut i = 0;
+        while i < scratch.windows.len() {
+            let (rule, mut start, mut end) = scratch.windows[i];
+            i += 1;
+            let compiled = &self.rules[rule];
+            let satisfied =
+                compiled.requires.is_empty() || compiled.requires.iter().any(|&l| scratch.seen[l]);
+            // Merge this rule's overlapping windows into one search.
+            loop {
+                while i < scratch.windows.len()
+                    && scratch.windows[i].0 == rule
+                    && scratch.windows[i].1 <= end
+                {
+                    end = end.max(scratch.windows[i].2);
+                    i += 1;
+                }
+                if satisfied {
+                    let locs = scratch.locations[rule]
+                        .get_or_insert_with(|| compiled.regex.capture_locations());
+                    self.confirm(rule, hay, start, end, locs, &mut candidates);
+                }
+                if i < scratch.windows.len() && scratch.windows[i].0 == rule {
+                    (_, start, end) = scratch.windows[i];
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.resolve(hay, candidates, out, depth);
+    }
+
+    /// Runs one rule's regex over `hay[start..end]` (looking a few bytes past for boundaries)
+    /// and keeps the matches that pass the rule's filters and decoder.
+    fn confirm(
+        &self,
+        rule: usize,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+        locs: &mut CaptureLocations,
+        out: &mut Vec<Candidate>,
+    ) {
+        let compiled = &self.rules[rule];
+        let full = hay;
+        let mut limit = (end + LOOKAHEAD).min(full.len());
+        let mut at = start;
+        while at <= end {
+            let Some(mut m) = compiled.regex.captures_read_at(locs, &full[..limit], at) else {
+                break;
+            };
+            // A match that runs into the cut may be truncated (an unbounded value longer than
+            // the window): search again with more input, up to the hard cap.
+            while m.end() >= limit && limit < full.len() && limit - m.start() < MAX_WINDOW {
+                let shorter = limit;
+                limit = (limit + compiled.window.max(4096))
+                    .min(full.len())
+                    .min(m.start() + MAX_WINDOW);
+                match compiled.regex.captures_read_at(locs, &full[..limit], at) {
+                    Some(longer) => m = longer,
+                    None => {
+                        // Only an end-anchored pattern can lose its match; keep the first one.
+                        limit = shorter;
+                        if let Some(first) =
+                            compiled.regex.captures_read_at(locs, &full[..limit], at)
+                        {
+                            m = first;
+                        }
+                        break;
+                    }
+                }
+            }
+            if m.start() >= end {
+                break;
+            }
+            let hay = &full[..limit];
+            // Resume after the secret, not after the whole match: a pattern that consumes a
+            // trailing boundary byte must not hide a token that starts right after it.
+            let Some((s, e)) = locs.get(compiled.secret_group).filter(|(s, e)| e > s) else {
+                at = m.end().max(m.start() + 1);
+                continue;
+            };
+            at = e.max(m.start() + 1);
+            let secret = &hay[s..e];
+            if compiled.rule.reject_placeholders && is_placeholder(secret) {
+                continue;
+            }
+            if compiled
+                .rule
+                .min_entropy
+                .is_some_and(|h| shannon(secret) < h)
+            {
+                continue;
+            }
+            let (mut facts, inner) = match compiled.decoder {
+                None => (Facts::default(), None),
+                Some(d) => match d.decode(
+                    secret,
+                    DecodeCtx {
+                        now: self.options.now,
+                    },
+                ) {
+                    Some(decoded) => (decoded.facts, decoded.inner),
+                    None => continue,
+                },
+            };
+            for (group, name) in &compiled.context_groups {
+                if let Some((gs, ge)) = locs.get(*group) {
+                    if ge > gs && !facts.fields.contains_key(name) {
+                        facts.set(name, String::from_utf8_lossy(&hay[gs..ge]).into_owned());
+                    }
+                }
+            }
+            out.push(Candidate {
+                rule,
+                start: s,
+                end: e,
+                facts,
+                inner,
+            });
+        }
+    }
+
+    /// Keeps the most specific rule where matches overlap, scans decoded content again, and
+    /// appends the survivors in offset order.
+    fn resolve(&self, hay: &[u8], mut cands: Vec<Candidate>, out: &mut Vec<Match>, depth: u8) {
+        cands.sort_by(|a, b| {
+            let pa = self.rules[a.rule].precedence;
+            let pb = self.rules[b.rule].precedence;
+            pb.cmp(&pa)
+                .then((b.end - b.start).cmp(&(a.end - a.start)))
+                .then(a.start.cmp(&b.start))
+                .then(a.rule.cmp(&b.rule))
+        });
+        let mut kept: Vec<Candidate> = Vec::with_capacity(cands.len());
+        for c in cands {
+            match kept.iter_mut().find(|k| k.start < c.end && c.start < k.end) {
+                Some(winner) => {
+                    // The same bytes seen by a context rule often carry a user name or host.
+                    if winner.start == c.start && winner.end == c.end {
+                        winner.facts.merge(&Facts {
+                            kind: None,
+                            ..c.facts
+                        });
+                    }
+                }
+                None => kept.push(c),
+            }
+        }
+        kept.sort_by_key(|c| (c.start, c.rule));
+        for c in kept {
+            if let (Some(inner), true) = (&c.inner, depth < self.options.max_decode_depth) {
+                let mut scratch = self.scratch();
+                let mut found = Vec::new();
+                self.scan_at_depth(inner, &mut scratch, &mut found, depth + 1);
+                out.push(Match {
+                    rule: c.rule,
+                    start: c.start,
+                    end: c.end,
+                    secret: Secret::new(&hay[c.start..c.end]),
+                    facts: c.facts,
+                    decoded_by: None,
+                });
+                for mut m in found {
+                    m.start = c.start;
+                    m.end = c.end;
+                    m.decoded_by.get_or_insert(c.rule);
+                    out.push(m);
+                }
+            } else {
+                out.push(Match {
+                    rule: c.rule,
+                    start: c.start,
+                    end: c.end,
+                    secret: Secret::new(&hay[c.start..c.end]),
+                    facts: c.facts,
+                    decoded_by: None,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the matcher against the built-in rules.
+
+mod builtin_rules;
+mod matching;

@@ -1,0 +1,146 @@
+//! Prints fake credentials in real formats, for fixtures, rule examples and benchmarks.
+//!
+//! `keyhound-fake KIND [SEED]` prints one value; `keyhound-fake --list` lists the kinds.
+
+use keyhound_testkit::fake;
+
+fn generate(kind: &str, seed: u64) -> Option<String> {
+    Some(match kind {
+        "jfrog-api-key" => fake::jfrog_api_key(seed),
+        "jfrog-reference-token" => fake::jfrog_reference_token(seed, 0),
+        "jfrog-reference-token-expiring" => fake::jfrog_reference_token(seed, 1_798_761_600),
+        "jfrog-access-token" => {
+            fake::jfrog_access_token(&fake::AccessTokenSpec::identity(seed, "ci-deployer"))
+        }
+        "jfrog-access-token-rt" => {
+            let mut spec = fake::AccessTokenSpec::identity(seed, "deployer");
+            spec.service = "jfrt".into();
+            spec.scope = "member-of-groups:readers api:*".into();
+            spec.audience = format!("jfrt@{}", spec.instance_id);
+            fake::jfrog_access_token(&spec)
+        }
+        "jfrog-admin-token" => {
+            let mut spec = fake::AccessTokenSpec::identity(seed, "admin");
+            spec.scope = "applied-permissions/admin".into();
+            spec.expires_at = None;
+            fake::jfrog_access_token(&spec)
+        }
+        "jfrog-encrypted-password" => fake::jfrog_encrypted_password(seed),
+        "jfrog-config-token" => fake::jfrog_config_token(
+            seed,
+            "https://acme.jfrog.io",
+            "ci-bot",
+            &fake::jfrog_reference_token(seed, 0),
+        ),
+        "other-jwt" => fake::other_jwt(seed, "https://accounts.example-idp.com"),
+        "github-classic" => fake::github_token("ghp_", seed),
+        "github-oauth" => fake::github_token("gho_", seed),
+        "github-app" => fake::github_token("ghs_", seed),
+        "github-user-to-server" => fake::github_token("ghu_", seed),
+        "github-refresh" => fake::github_token("ghr_", seed),
+        "github-fine-grained" => fake::github_fine_grained(seed),
+        "gitlab-pat" => fake::gitlab_pat(seed),
+        "npm" => fake::npm_token(seed),
+        "aws" => {
+            let (id, secret) = fake::aws_keypair(seed);
+            format!("{id} {secret}")
+        }
+        "slack-bot" => fake::slack_token("xoxb-", seed),
+        "slack-user" => fake::slack_token("xoxp-", seed),
+        "slack-app" => fake::slack_token("xapp-", seed),
+        "slack-webhook" => fake::slack_webhook(seed),
+        "google-api-key" => fake::google_api_key(seed),
+        "pypi" => fake::pypi_token(seed),
+        "dockerhub" => fake::dockerhub_pat(seed),
+        "azure-storage" => fake::azure_storage_key(seed),
+        "stripe-live" => fake::stripe_key("sk_live_", seed),
+        "stripe-restricted" => fake::stripe_key("rk_live_", seed),
+        "twilio-api-key" => {
+            let (sid, secret) = fake::twilio_api_key(seed);
+            format!("{sid} {secret}")
+        }
+        "twilio-account" => {
+            let (sid, token) = fake::twilio_account(seed);
+            format!("{sid} {token}")
+        }
+        "sendgrid" => fake::sendgrid_key(seed),
+        "vault-service" => fake::vault_token("hvs.", seed),
+        "vault-batch" => fake::vault_token("hvb.", seed),
+        "vault-legacy" => fake::vault_token("s.", seed),
+        "rsa-private-key" => fake::private_key("RSA PRIVATE KEY", seed),
+        "ec-private-key" => fake::private_key("EC PRIVATE KEY", seed),
+        "pkcs8-private-key" => fake::private_key("PRIVATE KEY", seed),
+        "openssh-private-key" => fake::private_key("OPENSSH PRIVATE KEY", seed),
+        _ => return None,
+    })
+}
+
+const KINDS: &[&str] = &[
+    "jfrog-api-key",
+    "jfrog-reference-token",
+    "jfrog-reference-token-expiring",
+    "jfrog-access-token",
+    "jfrog-access-token-rt",
+    "jfrog-admin-token",
+    "jfrog-encrypted-password",
+    "jfrog-config-token",
+    "other-jwt",
+    "github-classic",
+    "github-oauth",
+    "github-app",
+    "github-user-to-server",
+    "github-refresh",
+    "github-fine-grained",
+    "gitlab-pat",
+    "npm",
+    "aws",
+    "slack-bot",
+    "slack-user",
+    "slack-app",
+    "slack-webhook",
+    "google-api-key",
+    "pypi",
+    "dockerhub",
+    "azure-storage",
+    "stripe-live",
+    "stripe-restricted",
+    "twilio-api-key",
+    "twilio-account",
+    "sendgrid",
+    "vault-service",
+    "vault-batch",
+    "vault-legacy",
+    "rsa-private-key",
+    "ec-private-key",
+    "pkcs8-private-key",
+    "openssh-private-key",
+];
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--list") => {
+            for k in KINDS {
+                println!("{k}");
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Some(kind) => {
+            let seed = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
+            match generate(kind, seed) {
+                Some(v) => {
+                    println!("{v}");
+                    std::process::ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("error: unknown kind {kind:?}; see --list");
+                    std::process::ExitCode::from(2)
+                }
+            }
+        }
+        None => {
+            eprintln!("usage: keyhound-fake KIND [SEED] | --list");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

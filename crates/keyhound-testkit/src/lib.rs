@@ -1,0 +1,12 @@
+//! Test support for keyhound. Nothing here is compiled into the shipped binary: crates take it
+//! only as a dev-dependency, and the bench scripts run its `keyhound-fake` binary.
+//!
+//! [`fake`] generates credentials in the real formats (right prefixes, lengths, alphabets,
+//! checksums and JSON claims) from a seed. They are random, so they grant nothing anywhere.
+//!
+//! ```
+//! let key = keyhound_testkit::fake::jfrog_api_key(7);
+//! assert!(key.starts_with("AKCp") && key.len() == 73);
+//! ```
+
+pub mod fake;
