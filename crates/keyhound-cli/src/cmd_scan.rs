@@ -1,0 +1,254 @@
+//! `keyhound scan`.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use keyhound_report::{RenderOptions, render};
+use keyhound_rules::Severity;
+use keyhound_scan::{Progress, ScanReport, Scanner, ScannerOptions};
+use keyhound_sources::Limits;
+use keyhound_sources::fs_walk::WalkOptions;
+
+use crate::args::{FormatArg, GlobalArgs, ScanArgs, stderr_is_terminal};
+use crate::cmd_rules::load_rules;
+
+/// Exit code when the scan found nothing and every input was read.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit code when there are findings (unless `--exit-zero`).
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code on an error, including inputs that could not be read.
+pub const EXIT_ERROR: u8 = 2;
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn rate(bytes: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    format!("{:.1} MB/s", bytes as f64 / 1e6 / secs)
+}
+
+/// A spinner on stderr with live counts, drawn only when stderr is a terminal.
+struct ProgressDisplay {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressDisplay {
+    fn start(global: &GlobalArgs, progress: Arc<Progress>) -> ProgressDisplay {
+        let stop = Arc::new(AtomicBool::new(false));
+        if global.quiet || !stderr_is_terminal() {
+            return ProgressDisplay { stop, thread: None };
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        let flag = stop.clone();
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let inputs = progress.inputs.load(Ordering::Relaxed);
+                let bytes = progress.bytes.load(Ordering::Relaxed);
+                let matches = progress.matches.load(Ordering::Relaxed);
+                bar.set_message(format!(
+                    "scanning: {inputs} files, {}, {}, {matches} matches",
+                    human_bytes(bytes),
+                    rate(bytes, started.elapsed())
+                ));
+                bar.tick();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        ProgressDisplay {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn summary(global: &GlobalArgs, report: &ScanReport) {
+    if global.quiet {
+        return;
+    }
+    let mut by_severity = std::collections::BTreeMap::<Severity, usize>::new();
+    for f in &report.findings {
+        *by_severity.entry(f.severity).or_default() += 1;
+    }
+    let severities: Vec<String> = by_severity
+        .iter()
+        .rev()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    let stats = &report.stats;
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "keyhound: {} finding{}{} in {} input{} ({}) in {:.2} s, {}",
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" },
+        if severities.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", severities.join(", "))
+        },
+        stats.inputs,
+        if stats.inputs == 1 { "" } else { "s" },
+        human_bytes(stats.bytes),
+        stats.duration.as_secs_f64(),
+        rate(stats.bytes, stats.duration),
+    );
+    let counts = report.skip_counts();
+    if !counts.is_empty() {
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.describe()))
+            .collect();
+        let hint = if global.verbose == 0 {
+            "; -v lists them"
+        } else {
+            ""
+        };
+        let _ = writeln!(err, "skipped: {}{hint}", parts.join(", "));
+    }
+    if global.verbose > 0 {
+        for s in &report.skipped {
+            let _ = writeln!(
+                err,
+                "  skipped {} ({}): {}",
+                s.origin,
+                s.reason.as_str(),
+                s.detail
+            );
+        }
+    }
+    if report.has_errors() {
+        let n = report
+            .skipped
+            .iter()
+            .filter(|s| s.reason.is_error())
+            .count();
+        let _ = writeln!(
+            err,
+            "error: {n} input{} could not be read",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+}
+
+fn base_uri() -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let mut s = cwd.to_str()?.to_owned();
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    let encoded: String = s
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Some(format!("file://{encoded}"))
+}
+
+/// Runs `keyhound scan`.
+pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
+    let rules = load_rules(&args.rules)?;
+    let scanner = Scanner::new(rules.clone(), ScannerOptions::default())
+        .context("cannot compile the rules")?;
+    let limits = Limits {
+        max_file_size: (args.max_file_size > 0).then_some(args.max_file_size),
+        ..Limits::default()
+    };
+    let walk = WalkOptions {
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
+        follow_symlinks: args.follow_symlinks,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        skip_git_dirs: true,
+        limits,
+    };
+    let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        args.paths.iter().partition(|p| p.as_os_str() == "-");
+    let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+
+    let progress = Arc::new(Progress::default());
+    let display = ProgressDisplay::start(global, progress.clone());
+    let mut report = ScanReport::default();
+    let result = (|| -> Result<()> {
+        if !paths.is_empty() {
+            report.absorb(scanner.scan_paths(&paths, &walk, &progress)?);
+        }
+        if !stdin.is_empty() {
+            report.absorb(scanner.scan_stream(
+                &mut io::stdin().lock(),
+                &args.stdin_name,
+                &limits,
+                &progress,
+            ));
+        }
+        Ok(())
+    })();
+    display.finish();
+    result?;
+
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let opts = RenderOptions {
+        show_secrets: args.show_secrets,
+        color: args.format == FormatArg::Text && global.color.enabled(to_terminal),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        rules,
+        base_uri: base_uri(),
+    };
+    let written = match &args.output {
+        Some(path) => {
+            let mut file = io::BufWriter::new(fs_err::File::create(path)?);
+            render(&report, args.format.into(), &opts, &mut file).and_then(|()| file.flush())
+        }
+        None => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            render(&report, args.format.into(), &opts, &mut out).and_then(|()| out.flush())
+        }
+    };
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.context("cannot write the report")?,
+    }
+    summary(global, &report);
+
+    let code = if report.has_errors() {
+        EXIT_ERROR
+    } else if !report.findings.is_empty() && !args.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    };
+    Ok(ExitCode::from(code))
+}

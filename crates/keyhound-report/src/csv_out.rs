@@ -1,0 +1,51 @@
+//! CSV output: one row per location.
+
+use std::io::{self, Write};
+
+use keyhound_scan::ScanReport;
+
+use crate::RenderOptions;
+
+pub(crate) fn render(
+    report: &ScanReport,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "fingerprint",
+        "rule_id",
+        "rule_name",
+        "severity",
+        "confidence",
+        "secret",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+    ])?;
+    for f in &report.findings {
+        let secret = if opts.show_secrets {
+            f.secret.expose_str().into_owned()
+        } else {
+            f.redacted()
+        };
+        for l in &f.locations {
+            w.write_record([
+                f.fingerprint.as_str(),
+                &f.rule_id,
+                &f.rule_name,
+                f.severity.as_str(),
+                f.confidence.as_str(),
+                &secret,
+                &l.path,
+                &l.line.to_string(),
+                &l.column.to_string(),
+                &l.end_line.to_string(),
+                &l.end_column.to_string(),
+            ])?;
+        }
+    }
+    w.flush()
+}

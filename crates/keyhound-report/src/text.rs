@@ -1,0 +1,101 @@
+//! Human-readable output. Reads correctly without colour; colour only marks severity and
+//! dims labels.
+
+use std::io::{self, Write};
+
+use keyhound_rules::Severity;
+use keyhound_scan::{Finding, ScanReport};
+use serde_json::Value;
+
+use crate::RenderOptions;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let label = s.as_str().to_uppercase();
+        let code = match s {
+            Severity::Critical => "1;97;41",
+            Severity::High => "1;31",
+            Severity::Medium => "1;33",
+            Severity::Low => "1;34",
+            Severity::Info => "2",
+        };
+        self.wrap(code, &label)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}
+
+fn fact_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(fact_value).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}  {} {}",
+        p.severity(f.severity),
+        p.bold(&f.rule_name),
+        p.dim(&format!("[{}]", f.rule_id))
+    )?;
+    let secret = if opts.show_secrets {
+        f.secret.expose_str().into_owned()
+    } else {
+        f.redacted()
+    };
+    let label = |s: &str| p.dim(&format!("  {s:<12}"));
+    writeln!(out, "{}{secret}", label("secret"))?;
+    writeln!(out, "{}{}", label("confidence"), f.confidence.as_str())?;
+    writeln!(out, "{}{}", label("fingerprint"), f.fingerprint)?;
+    if let Some(kind) = &f.facts.kind {
+        writeln!(out, "{}{kind}", label("kind"))?;
+    }
+    if !f.facts.flags.is_empty() {
+        let flags: Vec<&str> = f.facts.flags.iter().map(|fl| fl.as_str()).collect();
+        writeln!(out, "{}{}", label("flags"), flags.join(", "))?;
+    }
+    for (k, v) in &f.facts.fields {
+        writeln!(out, "{}{}", label(k), fact_value(v))?;
+    }
+    for (i, l) in f.locations.iter().enumerate() {
+        let mut at = format!("{}:{}:{}", l.path, l.line, l.column);
+        if let Some(rule) = &l.decoded_from {
+            at.push_str(&format!(" (decoded from {rule})"));
+        }
+        if let Some(enc) = l.encoding {
+            at.push_str(&format!(" ({enc})"));
+        }
+        writeln!(out, "{}{at}", label(if i == 0 { "location" } else { "" }))?;
+    }
+    writeln!(out)
+}
+
+pub(crate) fn render(
+    report: &ScanReport,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let p = Paint { on: opts.color };
+    for f in &report.findings {
+        finding(f, opts, &p, out)?;
+    }
+    Ok(())
+}

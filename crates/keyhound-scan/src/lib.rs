@@ -1,0 +1,243 @@
+//! Runs sources through the matcher and turns matches into findings.
+//!
+//! A [`Finding`] is one distinct secret, keyed by a value-based [`fingerprint`] (a keyed hash
+//! of the rule family and the secret, never of path or line), with every [`Location`] where it
+//! occurs. Scanning is parallel: each source thread gets its own matcher scratch space and its
+//! own partial results, merged once at the end.
+//!
+//! ```no_run
+//! use keyhound_scan::{Progress, Scanner, ScannerOptions};
+//! let scanner = Scanner::new(keyhound_rules::builtin()?, ScannerOptions::default())?;
+//! let report = scanner.scan_paths(&[".".into()], &Default::default(), &Progress::default())?;
+//! println!("{} findings", report.findings.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod collect;
+mod fingerprint;
+mod position;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use keyhound_engine::{CompileError, Facts, Matcher, Options, Secret};
+use keyhound_rules::{Confidence, Rule, Severity};
+use keyhound_sources::fs_walk::{self, WalkOptions};
+use keyhound_sources::{Limits, SkipReason, Skipped};
+use serde::Serialize;
+
+pub use fingerprint::{FingerprintKey, fingerprint};
+
+/// Scanner settings.
+#[derive(Debug, Clone, Default)]
+pub struct ScannerOptions {
+    /// Matcher settings.
+    pub matcher: Options,
+    /// Key of the fingerprint hash.
+    pub fingerprint_key: FingerprintKey,
+}
+
+/// One place where a secret occurs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// The file or stream, as shown to the user.
+    pub path: String,
+    /// 1-based line of the first character of the secret.
+    pub line: u64,
+    /// 1-based column (in characters) of the first character.
+    pub column: u64,
+    /// 1-based line of the last character.
+    pub end_line: u64,
+    /// 1-based column just after the last character (exclusive, as in SARIF).
+    pub end_column: u64,
+    /// Byte offset of the secret in the input.
+    pub offset: u64,
+    /// `utf-16le` or `utf-16be` when the input was transcoded before scanning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    /// For a secret found inside an encoded value (a config token, base64 JSON): the rule id
+    /// of the encoded value; the position is the encoded value's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoded_from: Option<String>,
+}
+
+/// One distinct secret with all its locations.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Value-based fingerprint, stable across moves, renames and reformatting.
+    pub fingerprint: String,
+    /// The rule that found it.
+    pub rule_id: String,
+    /// The rule's name.
+    pub rule_name: String,
+    /// The rule's category.
+    pub category: String,
+    /// Severity: the rule's, raised to critical for admin-scoped tokens.
+    pub severity: Severity,
+    /// The rule's confidence.
+    pub confidence: Confidence,
+    /// The secret; redacts itself unless exposed.
+    pub secret: Secret,
+    /// Decoded facts, merged over all locations.
+    pub facts: Facts,
+    /// Every location, sorted.
+    pub locations: Vec<Location>,
+}
+
+impl Finding {
+    /// The redacted preview of the secret.
+    pub fn redacted(&self) -> String {
+        self.secret.redacted()
+    }
+}
+
+/// Counts of work done.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Inputs read completely.
+    pub inputs: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Rule matches before de-duplication into findings.
+    pub matches: u64,
+    /// Wall time.
+    #[serde(serialize_with = "ser_secs")]
+    pub duration: Duration,
+}
+
+fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanReport {
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// Work done.
+    pub stats: Stats,
+    /// Inputs that were skipped, sorted by path.
+    pub skipped: Vec<Skipped>,
+}
+
+impl ScanReport {
+    /// Number of skips for each reason that occurred.
+    pub fn skip_counts(&self) -> BTreeMap<SkipReason, u64> {
+        let mut counts = BTreeMap::new();
+        for s in &self.skipped {
+            *counts.entry(s.reason).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// True when some input that should have been scanned could not be read.
+    pub fn has_errors(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_error())
+    }
+
+    /// Adds another report's findings, skips and stats (for scans of several inputs).
+    pub fn absorb(&mut self, other: ScanReport) {
+        let mut all = std::mem::take(&mut self.findings);
+        all.extend(other.findings);
+        self.findings = collect::merge_findings(all);
+        self.skipped.extend(other.skipped);
+        self.skipped.sort_by(|a, b| a.origin.cmp(&b.origin));
+        self.stats.inputs += other.stats.inputs;
+        self.stats.bytes += other.stats.bytes;
+        self.stats.matches += other.stats.matches;
+        self.stats.duration += other.stats.duration;
+    }
+}
+
+/// Live counters for a progress display, updated while a scan runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Inputs read completely.
+    pub inputs: AtomicU64,
+    /// Bytes read.
+    pub bytes: AtomicU64,
+    /// Rule matches so far.
+    pub matches: AtomicU64,
+}
+
+impl Progress {
+    fn add(&self, counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Errors that stop a scan before it starts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The walk settings are invalid.
+    #[error(transparent)]
+    Walk(#[from] fs_walk::Error),
+}
+
+/// Rules compiled once, ready to scan any number of inputs.
+pub struct Scanner {
+    matcher: Matcher,
+    key: FingerprintKey,
+}
+
+impl Scanner {
+    /// Compiles the rules.
+    pub fn new(rules: Vec<Rule>, options: ScannerOptions) -> Result<Scanner, CompileError> {
+        Ok(Scanner {
+            matcher: Matcher::new(rules, options.matcher)?,
+            key: options.fingerprint_key,
+        })
+    }
+
+    /// The compiled matcher.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Limits adjusted so that chunk overlap covers the longest match.
+    fn limits(&self, limits: &Limits) -> Limits {
+        Limits {
+            chunk_overlap: limits.chunk_overlap.max(self.matcher.max_window()),
+            ..*limits
+        }
+    }
+
+    /// Scans files and directories.
+    pub fn scan_paths(
+        &self,
+        roots: &[PathBuf],
+        opts: &WalkOptions,
+        progress: &Progress,
+    ) -> Result<ScanReport, Error> {
+        let started = Instant::now();
+        let opts = WalkOptions {
+            limits: self.limits(&opts.limits),
+            ..opts.clone()
+        };
+        let collector = collect::Collector::new(self, progress);
+        fs_walk::walk(roots, &opts, &collector)?;
+        Ok(collector.finish(started.elapsed()))
+    }
+
+    /// Scans a stream such as stdin, named `name` in locations.
+    pub fn scan_stream(
+        &self,
+        input: &mut dyn Read,
+        name: &str,
+        limits: &Limits,
+        progress: &Progress,
+    ) -> ScanReport {
+        let started = Instant::now();
+        let collector = collect::Collector::new(self, progress);
+        {
+            use keyhound_sources::Sink as _;
+            let mut worker = collector.worker();
+            keyhound_sources::stream::read(input, name, &self.limits(limits), &mut worker);
+        }
+        collector.finish(started.elapsed())
+    }
+}
