@@ -61,7 +61,7 @@ fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) ->
     } else {
         f.redacted()
     };
-    let label = |s: &str| p.dim(&format!("  {s:<12}"));
+    let label = |s: &str| p.dim(&format!("  {s:<14} "));
     writeln!(out, "{}{secret}", label("secret"))?;
     writeln!(out, "{}{}", label("confidence"), f.confidence.as_str())?;
     writeln!(out, "{}{}", label("fingerprint"), f.fingerprint)?;

@@ -3,6 +3,7 @@
 //!
 //! [`fake`] generates credentials in the real formats (right prefixes, lengths, alphabets,
 //! checksums and JSON claims) from a seed. They are random, so they grant nothing anywhere.
+//! [`plant`] puts them into realistic files and lines, with the ground truth a scan must find.
 //!
 //! ```
 //! let key = keyhound_testkit::fake::jfrog_api_key(7);
@@ -10,3 +11,4 @@
 //! ```
 
 pub mod fake;
+pub mod plant;
