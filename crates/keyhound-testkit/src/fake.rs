@@ -249,11 +249,68 @@ pub fn gitlab_pat(seed: u64) -> String {
     format!("glpat-{}", Rng::new(seed).string(B64URL, 20))
 }
 
+/// A non-routable GitLab token of another kind, by prefix: `gldt-`, `glrt-`, `glft-`,
+/// `glsoat-`, `glffct-` (20 characters), `glimt-` (25), `glagent-` (50), `glptt-` (40 hex),
+/// `gloas-` (64 hex), `glcbt-` (partition + `_` + 20) or `GR1348941` (runner registration).
+pub fn gitlab_token(prefix: &str, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    match prefix {
+        "glptt-" => format!("glptt-{}", rng.string(HEX, 40)),
+        "gloas-" => format!("gloas-{}", rng.string(HEX, 64)),
+        "glimt-" => format!("glimt-{}", rng.string(B64URL, 25)),
+        "glagent-" => format!("glagent-{}", rng.string(B64URL, 50)),
+        "glcbt-" => format!("glcbt-{}_{}", rng.string(HEX, 2), rng.string(B64URL, 20)),
+        _ => format!("{prefix}{}", rng.string(B64URL, 20)),
+    }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("base36 is ASCII")
+}
+
+/// A routable GitLab token (GitLab 17.x+, `Authn::TokenField::Generator::RoutableToken`):
+/// `prefix` + base64url(16 random bytes + routing payload + payload length) + `.01.` + the
+/// base64 length in 2 base36 digits + CRC32 of everything before it in 7 base36 digits.
+pub fn gitlab_routable_token(prefix: &str, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let payload = format!(
+        "c:1\no:{}\nu:{}",
+        base36(rng.below(100_000)),
+        base36(rng.below(50_000_000))
+    );
+    let mut raw = rng.bytes(16);
+    raw.extend(payload.as_bytes());
+    raw.push(payload.len() as u8);
+    let b64 = URL_SAFE_NO_PAD.encode(raw);
+    let encoded = format!("{prefix}{b64}.01.{:0>2}", base36(b64.len() as u64));
+    let crc = base36(u64::from(crc32fast::hash(encoded.as_bytes())));
+    format!("{encoded}{crc:0>7}")
+}
+
 /// An AWS access key id and its secret access key.
 pub fn aws_keypair(seed: u64) -> (String, String) {
+    aws_keypair_with_prefix("AKIA", seed)
+}
+
+/// An AWS temporary (STS) access key id, `ASIA…`, and its secret access key.
+pub fn aws_temporary_keypair(seed: u64) -> (String, String) {
+    aws_keypair_with_prefix("ASIA", seed)
+}
+
+fn aws_keypair_with_prefix(prefix: &str, seed: u64) -> (String, String) {
     let mut rng = Rng::new(seed);
     let id = format!(
-        "AKIA{}",
+        "{prefix}{}",
         rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
     );
     let secret = rng.string(
@@ -263,12 +320,16 @@ pub fn aws_keypair(seed: u64) -> (String, String) {
     (id, secret)
 }
 
-/// A Slack token with the given prefix (`xoxb-`, `xoxp-`, `xapp-`...).
+/// A Slack token with the given prefix (`xoxb-`, `xoxp-`, `xapp-`, `xoxa-`, `xoxr-`, and the
+/// token-rotation forms `xoxe.xoxp-`, `xoxe.xoxb-` and `xoxe-`).
 pub fn slack_token(prefix: &str, seed: u64) -> String {
     let mut rng = Rng::new(seed);
     let digits = b"0123456789";
+    let upper = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     match prefix {
-        "xoxp-" | "xoxe.xoxp-" => format!(
+        "xoxe.xoxp-" | "xoxe.xoxb-" => format!("{prefix}1-{}", rng.string(upper, 164)),
+        "xoxe-" => format!("xoxe-1-{}", rng.string(upper, 146)),
+        "xoxp-" => format!(
             "{prefix}{}-{}-{}-{}",
             rng.string(digits, 12),
             rng.string(digits, 12),
@@ -309,8 +370,16 @@ pub fn google_api_key(seed: u64) -> String {
 
 /// A PyPI API token (a macaroon, `pypi-AgEIcHlwaS5vcmc…`).
 pub fn pypi_token(seed: u64) -> String {
+    pypi_token_for("pypi.org", seed)
+}
+
+/// A PyPI-style API token whose macaroon location is `location` (`pypi.org`, or
+/// `test.pypi.org` for TestPyPI: `pypi-AgENdGVzdC5weXBpLm9yZw…`).
+pub fn pypi_token_for(location: &str, seed: u64) -> String {
     let mut rng = Rng::new(seed);
-    let mut body = b"\x02\x01\x08pypi.org\x02\x24".to_vec();
+    let mut body = vec![0x02, 0x01, location.len() as u8];
+    body.extend(location.as_bytes());
+    body.extend(b"\x02\x24");
     body.extend(rng.bytes(120));
     format!("pypi-{}", URL_SAFE_NO_PAD.encode(body))
 }
@@ -318,6 +387,12 @@ pub fn pypi_token(seed: u64) -> String {
 /// A Docker Hub personal access token.
 pub fn dockerhub_pat(seed: u64) -> String {
     format!("dckr_pat_{}", Rng::new(seed).string(B64URL, 27))
+}
+
+/// A Docker Hub organization access token (`dckr_oat_` + 32 characters; Docker does not
+/// publish the length, 32 is what public samples show).
+pub fn dockerhub_oat(seed: u64) -> String {
+    format!("dckr_oat_{}", Rng::new(seed).string(B64URL, 32))
 }
 
 /// An Azure storage account key (64 random bytes, base64).
@@ -358,7 +433,17 @@ pub fn vault_token(prefix: &str, seed: u64) -> String {
     }
 }
 
+/// A Vault unseal or recovery key share as `vault operator init` prints it (base64 of 33
+/// bytes).
+pub fn vault_unseal_key(seed: u64) -> String {
+    STANDARD.encode(Rng::new(seed).bytes(33))
+}
+
 fn pem(label: &str, der: &[u8]) -> String {
+    pem_with_headers(label, "", der)
+}
+
+fn pem_with_headers(label: &str, headers: &str, der: &[u8]) -> String {
     let body = STANDARD.encode(der);
     let lines: Vec<&str> = body
         .as_bytes()
@@ -366,13 +451,34 @@ fn pem(label: &str, der: &[u8]) -> String {
         .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
         .collect();
     format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        "-----BEGIN {label}-----\n{headers}{}\n-----END {label}-----\n",
         lines.join("\n")
     )
 }
 
+/// A legacy OpenSSL-encrypted PEM key (`Proc-Type: 4,ENCRYPTED` and `DEK-Info` headers).
+/// `label` is `RSA PRIVATE KEY`, `EC PRIVATE KEY` or `DSA PRIVATE KEY`.
+pub fn private_key_legacy_encrypted(label: &str, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let iv = rng.string(b"0123456789ABCDEF", 32);
+    let headers = format!("Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,{iv}\n\n");
+    pem_with_headers(label, &headers, &rng.bytes(1200))
+}
+
+/// An OpenSSH private key encrypted with a passphrase (`aes256-ctr`, `bcrypt` KDF).
+pub fn openssh_private_key_encrypted(seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut d =
+        b"openssh-key-v1\0\0\0\0\x0aaes256-ctr\0\0\0\x06bcrypt\0\0\0\x18\0\0\0\x10".to_vec();
+    d.extend(rng.bytes(16));
+    d.extend(b"\0\0\0\x18\0\0\0\x01");
+    d.extend(rng.bytes(400));
+    pem("OPENSSH PRIVATE KEY", &d)
+}
+
 /// A PEM private key with a random body. `label` is `RSA PRIVATE KEY`, `EC PRIVATE KEY`,
-/// `PRIVATE KEY` (PKCS#8) or `OPENSSH PRIVATE KEY`.
+/// `DSA PRIVATE KEY`, `PRIVATE KEY` (PKCS#8), `ENCRYPTED PRIVATE KEY` (encrypted PKCS#8) or
+/// `OPENSSH PRIVATE KEY`.
 pub fn private_key(label: &str, seed: u64) -> String {
     let mut rng = Rng::new(seed);
     let der = if label == "OPENSSH PRIVATE KEY" {
@@ -380,10 +486,37 @@ pub fn private_key(label: &str, seed: u64) -> String {
         d.extend(rng.bytes(380));
         d
     } else {
-        let mut d = vec![
-            0x30, 0x82, 0x04, 0xa4, 0x02, 0x01, 0x00, 0x02, 0x82, 0x01, 0x01, 0x00,
-        ];
-        d.extend(rng.bytes(if label.starts_with("EC") { 109 } else { 1180 }));
+        // The DER header of each structure, so that bodies start like real ones (MIIEpA…,
+        // MHcCAQEEI…, MIIEvQIBADANBgkqhkiG9w0BAQEFAASC…); the rest is random.
+        let (header, random): (&[u8], usize) = match label {
+            "EC PRIVATE KEY" => (&[0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20], 114),
+            "DSA PRIVATE KEY" => (
+                &[0x30, 0x82, 0x01, 0xbb, 0x02, 0x01, 0x00, 0x02, 0x81, 0x81],
+                433,
+            ),
+            "PRIVATE KEY" => (
+                &[
+                    0x30, 0x82, 0x04, 0xbd, 0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86,
+                    0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, 0x04, 0x82, 0x04, 0xa7,
+                ],
+                1191,
+            ),
+            "ENCRYPTED PRIVATE KEY" => (
+                &[
+                    0x30, 0x82, 0x05, 0x0c, 0x30, 0x3e, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                    0x0d, 0x01, 0x05, 0x0d,
+                ],
+                1279,
+            ),
+            _ => (
+                &[
+                    0x30, 0x82, 0x04, 0xa4, 0x02, 0x01, 0x00, 0x02, 0x82, 0x01, 0x01, 0x00,
+                ],
+                1180,
+            ),
+        };
+        let mut d = header.to_vec();
+        d.extend(rng.bytes(random));
         d
     };
     pem(label, &der)
@@ -405,6 +538,29 @@ mod tests {
         assert_eq!(jfrog_encrypted_password(1).len(), 27);
         assert_eq!(github_token("ghp_", 1).len(), 40);
         assert_eq!(azure_storage_key(1).len(), 88);
+        assert_eq!(vault_unseal_key(1).len(), 44);
+        assert!(pypi_token_for("test.pypi.org", 1).starts_with("pypi-AgENdGVzdC5weXBpLm9yZw"));
+        assert!(pypi_token(1).starts_with("pypi-AgEIcHlwaS5vcmc"));
+        assert_eq!(dockerhub_oat(1).len(), 41);
+        assert_eq!(gitlab_token("glptt-", 1).len(), 46);
+        assert_eq!(gitlab_token("GR1348941", 1).len(), 29);
+        assert!(slack_token("xoxe.xoxp-", 1).starts_with("xoxe.xoxp-1-"));
+    }
+
+    #[test]
+    fn gitlab_routable_checksum() {
+        let t = gitlab_routable_token("glpat-", 5);
+        let (head, crc) = t.split_at(t.len() - 7);
+        assert_eq!(
+            format!(
+                "{:0>7}",
+                base36(u64::from(crc32fast::hash(head.as_bytes())))
+            ),
+            crc
+        );
+        let (_, rest) = head.split_once('.').expect("has a dot");
+        assert!(rest.starts_with("01."));
+        assert_eq!(base36(35), "z");
     }
 
     #[test]

@@ -40,21 +40,48 @@ fn generate(kind: &str, seed: u64) -> Option<String> {
         "github-refresh" => fake::github_token("ghr_", seed),
         "github-fine-grained" => fake::github_fine_grained(seed),
         "gitlab-pat" => fake::gitlab_pat(seed),
+        "gitlab-pat-routable" => fake::gitlab_routable_token("glpat-", seed),
+        "gitlab-deploy" => fake::gitlab_token("gldt-", seed),
+        "gitlab-deploy-routable" => fake::gitlab_routable_token("gldt-", seed),
+        "gitlab-runner" => fake::gitlab_token("glrt-", seed),
+        "gitlab-runner-routable" => fake::gitlab_routable_token("glrt-t1_", seed),
+        "gitlab-runner-registration" => fake::gitlab_token("GR1348941", seed),
+        "gitlab-trigger" => fake::gitlab_token("glptt-", seed),
+        "gitlab-oauth-secret" => fake::gitlab_token("gloas-", seed),
+        "gitlab-agent" => fake::gitlab_token("glagent-", seed),
+        "gitlab-feed" => fake::gitlab_token("glft-", seed),
+        "gitlab-incoming-mail" => fake::gitlab_token("glimt-", seed),
+        "gitlab-scim" => fake::gitlab_token("glsoat-", seed),
+        "gitlab-job" => fake::gitlab_token("glcbt-", seed),
+        "gitlab-feature-flags" => fake::gitlab_token("glffct-", seed),
         "npm" => fake::npm_token(seed),
         "aws" => {
             let (id, secret) = fake::aws_keypair(seed);
             format!("{id} {secret}")
         }
+        "aws-temporary" => {
+            let (id, secret) = fake::aws_temporary_keypair(seed);
+            format!("{id} {secret}")
+        }
         "slack-bot" => fake::slack_token("xoxb-", seed),
         "slack-user" => fake::slack_token("xoxp-", seed),
         "slack-app" => fake::slack_token("xapp-", seed),
+        "slack-workspace" => fake::slack_token("xoxa-", seed),
+        "slack-refresh" => fake::slack_token("xoxr-", seed),
+        "slack-rotating-user" => fake::slack_token("xoxe.xoxp-", seed),
+        "slack-rotating-bot" => fake::slack_token("xoxe.xoxb-", seed),
+        "slack-rotation-refresh" => fake::slack_token("xoxe-", seed),
         "slack-webhook" => fake::slack_webhook(seed),
         "google-api-key" => fake::google_api_key(seed),
         "pypi" => fake::pypi_token(seed),
+        "pypi-test" => fake::pypi_token_for("test.pypi.org", seed),
         "dockerhub" => fake::dockerhub_pat(seed),
+        "dockerhub-oat" => fake::dockerhub_oat(seed),
         "azure-storage" => fake::azure_storage_key(seed),
         "stripe-live" => fake::stripe_key("sk_live_", seed),
         "stripe-restricted" => fake::stripe_key("rk_live_", seed),
+        "stripe-test" => fake::stripe_key("sk_test_", seed),
+        "stripe-restricted-test" => fake::stripe_key("rk_test_", seed),
         "twilio-api-key" => {
             let (sid, secret) = fake::twilio_api_key(seed);
             format!("{sid} {secret}")
@@ -67,10 +94,20 @@ fn generate(kind: &str, seed: u64) -> Option<String> {
         "vault-service" => fake::vault_token("hvs.", seed),
         "vault-batch" => fake::vault_token("hvb.", seed),
         "vault-legacy" => fake::vault_token("s.", seed),
+        "vault-unseal-key" => fake::vault_unseal_key(seed),
         "rsa-private-key" => fake::private_key("RSA PRIVATE KEY", seed),
         "ec-private-key" => fake::private_key("EC PRIVATE KEY", seed),
         "pkcs8-private-key" => fake::private_key("PRIVATE KEY", seed),
         "openssh-private-key" => fake::private_key("OPENSSH PRIVATE KEY", seed),
+        "dsa-private-key" => fake::private_key("DSA PRIVATE KEY", seed),
+        "encrypted-pkcs8-private-key" => fake::private_key("ENCRYPTED PRIVATE KEY", seed),
+        "rsa-private-key-legacy-encrypted" => {
+            fake::private_key_legacy_encrypted("RSA PRIVATE KEY", seed)
+        }
+        "ec-private-key-legacy-encrypted" => {
+            fake::private_key_legacy_encrypted("EC PRIVATE KEY", seed)
+        }
+        "openssh-private-key-encrypted" => fake::openssh_private_key_encrypted(seed),
         _ => return None,
     })
 }
@@ -92,28 +129,58 @@ const KINDS: &[&str] = &[
     "github-refresh",
     "github-fine-grained",
     "gitlab-pat",
+    "gitlab-pat-routable",
+    "gitlab-deploy",
+    "gitlab-deploy-routable",
+    "gitlab-runner",
+    "gitlab-runner-routable",
+    "gitlab-runner-registration",
+    "gitlab-trigger",
+    "gitlab-oauth-secret",
+    "gitlab-agent",
+    "gitlab-feed",
+    "gitlab-incoming-mail",
+    "gitlab-scim",
+    "gitlab-job",
+    "gitlab-feature-flags",
     "npm",
     "aws",
+    "aws-temporary",
     "slack-bot",
     "slack-user",
     "slack-app",
+    "slack-workspace",
+    "slack-refresh",
+    "slack-rotating-user",
+    "slack-rotating-bot",
+    "slack-rotation-refresh",
     "slack-webhook",
     "google-api-key",
     "pypi",
+    "pypi-test",
     "dockerhub",
+    "dockerhub-oat",
     "azure-storage",
     "stripe-live",
     "stripe-restricted",
+    "stripe-test",
+    "stripe-restricted-test",
     "twilio-api-key",
     "twilio-account",
     "sendgrid",
     "vault-service",
     "vault-batch",
     "vault-legacy",
+    "vault-unseal-key",
     "rsa-private-key",
     "ec-private-key",
     "pkcs8-private-key",
     "openssh-private-key",
+    "dsa-private-key",
+    "encrypted-pkcs8-private-key",
+    "rsa-private-key-legacy-encrypted",
+    "ec-private-key-legacy-encrypted",
+    "openssh-private-key-encrypted",
 ];
 
 fn main() -> std::process::ExitCode {
