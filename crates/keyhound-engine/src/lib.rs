@@ -1,8 +1,8 @@
 //! keyhound's matcher: bytes in, matches out. It never opens a file or a socket and knows
 //! nothing of where the bytes came from.
 //!
-//! Every rule's literal anchors and keywords go into one Aho-Corasick automaton. One pass over
-//! the input finds the literal hits; each hit opens a window around it, and only that window is
+//! Every rule's literal anchors and keywords go into one literal prefilter (see
+//! `prefilter.rs`). One pass over the input finds the literal hits; each hit opens a window around it, and only that window is
 //! searched with the rule's regex. A match then passes the rule's filters (placeholder words,
 //! entropy floor) and its structural decoder, which can reject it and which decodes facts such
 //! as a JWT's claims. When matches of several rules overlap, the most specific rule wins.
@@ -23,6 +23,7 @@ pub mod entropy;
 mod facts;
 mod matcher;
 pub mod placeholder;
+mod prefilter;
 mod secret;
 
 pub use check::check_rules;
@@ -72,7 +73,4 @@ pub enum CompileError {
         /// The rule.
         rule_id: String,
     },
-    /// The literal automaton could not be built.
-    #[error("cannot build the literal prefilter")]
-    Prefilter(#[source] aho_corasick::BuildError),
 }

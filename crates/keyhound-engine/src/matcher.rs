@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use keyhound_rules::{Confidence, Rule};
 use regex::bytes::{CaptureLocations, Regex};
 
@@ -10,6 +9,7 @@ use crate::decode::{DECODER_NAMES, DecodeCtx, Decoder};
 use crate::entropy::shannon;
 use crate::facts::Facts;
 use crate::placeholder::is_placeholder;
+use crate::prefilter::Prefilter;
 use crate::{CompileError, Secret};
 
 /// Window on each side of a literal hit for patterns whose longest match is unbounded.
@@ -86,7 +86,7 @@ struct Literal {
 pub struct Matcher {
     rules: Vec<CompiledRule>,
     literals: Vec<Literal>,
-    automaton: AhoCorasick,
+    prefilter: Prefilter,
     options: Options,
     max_window: usize,
 }
@@ -202,16 +202,12 @@ impl Matcher {
         for (bytes, id) in literal_ids {
             patterns[id] = bytes;
         }
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(CompileError::Prefilter)?;
+        let prefilter = Prefilter::new(&patterns);
         let max_window = compiled.iter().map(|r| r.window).max().unwrap_or(0);
         Ok(Matcher {
             rules: compiled,
             literals,
-            automaton,
+            prefilter,
             options,
             max_window,
         })
@@ -260,26 +256,22 @@ impl Matcher {
     fn scan_at_depth(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>, depth: u8) {
         scratch.windows.clear();
         scratch.seen.fill(false);
-        for hit in self.automaton.find_overlapping_iter(hay) {
-            let id = hit.pattern().as_usize();
-            scratch.seen[id] = true;
-            let lit = &self.literals[id];
-            let (s, e) = (hit.start(), hit.end());
+        let (literals, rules) = (&self.literals, &self.rules);
+        let (seen, windows) = (&mut scratch.seen, &mut scratch.windows);
+        self.prefilter.find(hay, |id, s, e| {
+            seen[id] = true;
+            let lit = &literals[id];
             for &r in &lit.any_case {
-                let w = self.rules[r].window;
-                scratch
-                    .windows
-                    .push((r, s.saturating_sub(w), (e + w).min(hay.len())));
+                let w = rules[r].window;
+                windows.push((r, s.saturating_sub(w), (e + w).min(hay.len())));
             }
             for (r, exact) in &lit.exact {
                 if &hay[s..e] == exact.as_slice() {
-                    let w = self.rules[*r].window;
-                    scratch
-                        .windows
-                        .push((*r, s.saturating_sub(w), (e + w).min(hay.len())));
+                    let w = rules[*r].window;
+                    windows.push((*r, s.saturating_sub(w), (e + w).min(hay.len())));
                 }
             }
-        }
+        });
         if scratch.windows.is_empty() {
             return;
         }

@@ -95,10 +95,14 @@ pub fn validate(rules: &[Rule]) -> Vec<Problem> {
             .chain(&rule.keywords)
             .chain(&rule.requires)
         {
-            if lit.len() < 2 {
+            // The prefilter indexes 3-byte grams; a shorter literal is searched on its own and
+            // slows every scan (see keyhound-engine's prefilter).
+            if lit.len() < 3 {
                 err(
                     ProblemLevel::Error,
-                    format!("literal {lit:?} is shorter than 2 bytes"),
+                    format!(
+                        "literal {lit:?} is shorter than 3 bytes; use a longer anchor or a keyword"
+                    ),
                 );
             }
         }

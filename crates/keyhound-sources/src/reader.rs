@@ -37,7 +37,8 @@ pub fn detect_encoding(head: &[u8]) -> Encoding {
         return Encoding::Utf16Be;
     }
     let sample = &head[..head.len().min(4096) & !1];
-    if sample.len() < 32 {
+    // ASCII stored as UTF-16 has a zero in every other byte; most files have none.
+    if sample.len() < 32 || memchr::memchr(0, sample).is_none() {
         return Encoding::Bytes;
     }
     let pairs = sample.len() / 2;
@@ -75,7 +76,8 @@ fn transcode(data: &[u8], encoding: Encoding, out: &mut Vec<u8>) {
     }
 }
 
-/// Per-thread buffers, reused across inputs.
+/// Per-thread buffers, reused across inputs. `buf` is allocated zeroed once (lazily backed by
+/// the OS) and read into directly, so no input pays for initialising its buffer again.
 #[derive(Default)]
 pub(crate) struct Reader {
     buf: Vec<u8>,
@@ -92,36 +94,48 @@ fn next_chunk_start(buf: &[u8], overlap: usize) -> usize {
     }
 }
 
+/// Reads into `buf[*filled..]` until it is full or the input ends; true at the end.
+fn fill(input: &mut dyn Read, buf: &mut [u8], filled: &mut usize) -> io::Result<bool> {
+    while *filled < buf.len() {
+        match input.read(&mut buf[*filled..]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => *filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
 impl Reader {
     /// Reads `input` to its end and passes it to `worker` as one or more blobs. Returns the
     /// number of bytes read. On an I/O error, what was read before it has been scanned.
     pub(crate) fn read(
         &mut self,
         input: &mut dyn Read,
-        size_hint: Option<u64>,
+        _size_hint: Option<u64>,
         origin: &Origin,
         limits: &Limits,
         worker: &mut dyn Worker,
     ) -> io::Result<u64> {
         let overlap = limits.chunk_overlap.max(1);
         let cap = limits.buffer_size.max(overlap * 4);
-        self.buf.clear();
-        if let Some(hint) = size_hint {
-            self.buf
-                .reserve(usize::try_from(hint).unwrap_or(cap).min(cap));
+        if self.buf.len() != cap {
+            self.buf = vec![0; cap];
         }
-        let (mut offset, mut line, mut total) = (0u64, 0u64, 0u64);
-        let mut encoding = None;
+        let (mut offset, mut line, mut total, mut filled) = (0u64, 0u64, 0u64, 0usize);
+        let mut first = true;
         loop {
-            let want = (cap - self.buf.len()) as u64;
-            let got = input.take(want).read_to_end(&mut self.buf)? as u64;
-            total += got;
-            let eof = got < want;
-            if encoding.is_none() {
-                let detected = detect_encoding(&self.buf);
+            let before = filled;
+            let eof = fill(input, &mut self.buf, &mut filled)?;
+            total += (filled - before) as u64;
+            let data = &self.buf[..filled];
+            if first {
+                first = false;
+                let detected = detect_encoding(data);
                 if eof && detected != Encoding::Bytes {
                     // The whole input fits: scan its UTF-8 transcoding.
-                    transcode(&self.buf, detected, &mut self.decoded);
+                    transcode(data, detected, &mut self.decoded);
                     let chunk = Chunk::whole(self.decoded.len(), detected);
                     worker.blob(Blob {
                         origin,
@@ -131,38 +145,37 @@ impl Reader {
                     return Ok(total);
                 }
                 // Chunked UTF-16 input is scanned as bytes: see docs/architecture.md.
-                encoding = Some(Encoding::Bytes);
             }
-            let encoding = encoding.unwrap_or(Encoding::Bytes);
             if eof {
                 let chunk = Chunk {
                     offset,
                     line,
-                    report_until: self.buf.len(),
-                    encoding,
+                    report_until: filled,
+                    encoding: Encoding::Bytes,
                 };
                 worker.blob(Blob {
                     origin,
-                    data: &self.buf,
+                    data,
                     chunk,
                 });
                 return Ok(total);
             }
-            let next = next_chunk_start(&self.buf, overlap);
+            let next = next_chunk_start(data, overlap);
+            let chunk = Chunk {
+                offset,
+                line,
+                report_until: next,
+                encoding: Encoding::Bytes,
+            };
             worker.blob(Blob {
                 origin,
-                data: &self.buf,
-                chunk: Chunk {
-                    offset,
-                    line,
-                    report_until: next,
-                    encoding,
-                },
+                data,
+                chunk,
             });
-            line += memchr::memchr_iter(b'\n', &self.buf[..next]).count() as u64;
+            line += memchr::memchr_iter(b'\n', &data[..next]).count() as u64;
             offset += next as u64;
-            self.buf.copy_within(next.., 0);
-            self.buf.truncate(self.buf.len() - next);
+            self.buf.copy_within(next..filled, 0);
+            filled -= next;
         }
     }
 }
