@@ -9,7 +9,7 @@ use crate::decode::{DECODER_NAMES, DecodeCtx, Decoder};
 use crate::entropy::shannon;
 use crate::facts::Facts;
 use crate::placeholder::is_placeholder;
-use crate::prefilter::Prefilter;
+use crate::prefilter::{self, Prefilter};
 use crate::{CompileError, Secret};
 
 /// Window on each side of a literal hit for patterns whose longest match is unbounded.
@@ -73,19 +73,12 @@ struct CompiledRule {
     precedence: (bool, Confidence, bool, bool),
 }
 
-#[derive(Default)]
-struct Literal {
-    /// Rules triggered by a case-insensitive hit.
-    any_case: Vec<usize>,
-    /// Rules triggered only by an exact-case hit, with the exact bytes.
-    exact: Vec<(usize, Vec<u8>)>,
-}
-
 /// Rules compiled into one prefilter plus per-rule regexes. Cheap to share between threads;
 /// each thread brings its own [`Scratch`].
 pub struct Matcher {
     rules: Vec<CompiledRule>,
-    literals: Vec<Literal>,
+    /// Rules triggered by each prefilter literal.
+    triggers: Vec<Vec<usize>>,
     prefilter: Prefilter,
     options: Options,
     max_window: usize,
@@ -124,13 +117,19 @@ impl Matcher {
     /// Compiles rules. Fails on the first rule that cannot be used.
     pub fn new(rules: Vec<Rule>, options: Options) -> Result<Matcher, CompileError> {
         let mut ids = HashSet::new();
-        let mut literal_ids: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut literals: Vec<Literal> = Vec::new();
-        let mut literal_id = |lit: &str, literals: &mut Vec<Literal>| -> usize {
-            let key = lit.as_bytes().to_ascii_lowercase();
-            *literal_ids.entry(key).or_insert_with(|| {
-                literals.push(Literal::default());
-                literals.len() - 1
+        // Literals are keyed by their bytes and case sensitivity: anchors match exactly,
+        // keywords and `requires` in any ASCII case.
+        let mut literal_ids: HashMap<(Vec<u8>, bool), usize> = HashMap::new();
+        let mut triggers: Vec<Vec<usize>> = Vec::new();
+        let mut literal_id = |lit: &str, any_case: bool, triggers: &mut Vec<Vec<usize>>| -> usize {
+            let bytes = if any_case {
+                lit.as_bytes().to_ascii_lowercase()
+            } else {
+                lit.as_bytes().to_vec()
+            };
+            *literal_ids.entry((bytes, any_case)).or_insert_with(|| {
+                triggers.push(Vec::new());
+                triggers.len() - 1
             })
         };
         let mut compiled = Vec::with_capacity(rules.len());
@@ -169,17 +168,17 @@ impl Matcher {
                     })?),
                 };
             for anchor in &rule.anchors {
-                let id = literal_id(anchor, &mut literals);
-                literals[id].exact.push((idx, anchor.as_bytes().to_vec()));
+                let id = literal_id(anchor, false, &mut triggers);
+                triggers[id].push(idx);
             }
             for keyword in &rule.keywords {
-                let id = literal_id(keyword, &mut literals);
-                literals[id].any_case.push(idx);
+                let id = literal_id(keyword, true, &mut triggers);
+                triggers[id].push(idx);
             }
             let requires = rule
                 .requires
                 .iter()
-                .map(|r| literal_id(r, &mut literals))
+                .map(|r| literal_id(r, true, &mut triggers))
                 .collect();
             let precedence = (
                 !rule.generic,
@@ -198,15 +197,21 @@ impl Matcher {
                 precedence,
             });
         }
-        let mut patterns = vec![Vec::new(); literal_ids.len()];
-        for (bytes, id) in literal_ids {
-            patterns[id] = bytes;
+        let mut literals = vec![
+            prefilter::Literal {
+                bytes: Vec::new(),
+                any_case: false
+            };
+            literal_ids.len()
+        ];
+        for ((bytes, any_case), id) in literal_ids {
+            literals[id] = prefilter::Literal { bytes, any_case };
         }
-        let prefilter = Prefilter::new(&patterns);
+        let prefilter = Prefilter::new(literals);
         let max_window = compiled.iter().map(|r| r.window).max().unwrap_or(0);
         Ok(Matcher {
             rules: compiled,
-            literals,
+            triggers,
             prefilter,
             options,
             max_window,
@@ -243,7 +248,7 @@ impl Matcher {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             windows: Vec::new(),
-            seen: vec![false; self.literals.len()],
+            seen: vec![false; self.triggers.len()],
             locations: (0..self.rules.len()).map(|_| None).collect(),
         }
     }
@@ -256,20 +261,13 @@ impl Matcher {
     fn scan_at_depth(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>, depth: u8) {
         scratch.windows.clear();
         scratch.seen.fill(false);
-        let (literals, rules) = (&self.literals, &self.rules);
+        let (triggers, rules) = (&self.triggers, &self.rules);
         let (seen, windows) = (&mut scratch.seen, &mut scratch.windows);
         self.prefilter.find(hay, |id, s, e| {
             seen[id] = true;
-            let lit = &literals[id];
-            for &r in &lit.any_case {
+            for &r in &triggers[id] {
                 let w = rules[r].window;
                 windows.push((r, s.saturating_sub(w), (e + w).min(hay.len())));
-            }
-            for (r, exact) in &lit.exact {
-                if &hay[s..e] == exact.as_slice() {
-                    let w = rules[*r].window;
-                    windows.push((*r, s.saturating_sub(w), (e + w).min(hay.len())));
-                }
             }
         });
         if scratch.windows.is_empty() {

@@ -36,7 +36,8 @@ pub fn detect_encoding(head: &[u8]) -> Encoding {
     if head.starts_with(&[0xFE, 0xFF]) {
         return Encoding::Utf16Be;
     }
-    let sample = &head[..head.len().min(4096) & !1];
+    // 1 KiB of UTF-16 is 512 characters: plenty to tell text from binary.
+    let sample = &head[..head.len().min(1024) & !1];
     // ASCII stored as UTF-16 has a zero in every other byte; most files have none.
     if sample.len() < 32 || memchr::memchr(0, sample).is_none() {
         return Encoding::Bytes;

@@ -20,7 +20,7 @@ fn mkfifo(path: &Path) {
 fn hostile_tree(root: &Path) -> Vec<(String, String)> {
     let mut must_find = Vec::new();
     // A 2 GiB sparse file: larger than the default --max-file-size.
-    let sparse = std::fs::File::create(root.join("huge.img")).expect("create");
+    let sparse = fs_err::File::create(root.join("huge.img")).expect("create");
     sparse.set_len(2 << 30).expect("sparse");
     // Binary junk with a key in it, and invalid UTF-8 around it.
     let key = fake::jfrog_api_key(11);
@@ -30,7 +30,7 @@ fn hostile_tree(root: &Path) -> Vec<(String, String)> {
     junk.extend_from_slice(b"\n\xff\xfe\xc3\x28 key=");
     junk.extend_from_slice(key.as_bytes());
     junk.extend_from_slice(b" \xed\xa0\x80\n");
-    std::fs::write(root.join("blob.bin"), junk).expect("write");
+    fs_err::write(root.join("blob.bin"), junk).expect("write");
     must_find.push(("blob.bin".to_owned(), key));
     // UTF-16LE text with a BOM, and UTF-16BE without one.
     let token = fake::jfrog_reference_token(12, 0);
@@ -42,14 +42,14 @@ fn hostile_tree(root: &Path) -> Vec<(String, String)> {
                 .flat_map(u16::to_le_bytes),
         )
         .collect();
-    std::fs::write(root.join("win.ps1"), le).expect("write");
+    fs_err::write(root.join("win.ps1"), le).expect("write");
     must_find.push(("win.ps1".to_owned(), token));
     let key2 = fake::jfrog_api_key(13);
     let be: Vec<u8> = format!("REM settings for the build agent\nset ARTIFACTORY_API_KEY={key2}\n")
         .encode_utf16()
         .flat_map(u16::to_be_bytes)
         .collect();
-    std::fs::write(root.join("agent.cmd"), be).expect("write");
+    fs_err::write(root.join("agent.cmd"), be).expect("write");
     must_find.push(("agent.cmd".to_owned(), key2));
     // A FIFO: opening it would block forever.
     mkfifo(&root.join("pipe"));
@@ -59,7 +59,7 @@ fn hostile_tree(root: &Path) -> Vec<(String, String)> {
         "secret/locked.txt",
         format!("key={}\n", fake::jfrog_api_key(14)),
     );
-    std::fs::set_permissions(
+    fs_err::set_permissions(
         root.join("secret/locked.txt"),
         std::os::unix::fs::PermissionsExt::from_mode(0o000),
     )
@@ -79,7 +79,7 @@ fn hostile_tree(root: &Path) -> Vec<(String, String)> {
     // A file name that is not UTF-8.
     let odd = std::ffi::OsStr::from_bytes_compat(b"caf\xe9.env");
     let key4 = fake::jfrog_api_key(16);
-    std::fs::write(root.join(odd), format!("ARTIFACTORY_API_KEY={key4}\n")).expect("write");
+    fs_err::write(root.join(odd), format!("ARTIFACTORY_API_KEY={key4}\n")).expect("write");
     must_find.push(("caf\u{fffd}.env".to_owned(), key4));
     must_find
 }
@@ -112,7 +112,7 @@ fn hostile_tree_finishes_reports_skips_and_finds_what_it_can() {
             .args(["-R", "o+rX"])
             .arg(dir.path())
             .status();
-        std::fs::set_permissions(
+        fs_err::set_permissions(
             dir.path().join("secret/locked.txt"),
             std::os::unix::fs::PermissionsExt::from_mode(0o000),
         )
@@ -175,7 +175,7 @@ fn utf16_location_points_at_the_right_line() {
                 .flat_map(u16::to_le_bytes),
         )
         .collect();
-    std::fs::write(dir.path().join("w.txt"), le).expect("write");
+    fs_err::write(dir.path().join("w.txt"), le).expect("write");
     let scan = scan_json(dir.path(), &[]);
     let loc = &scan.json["findings"][0]["locations"][0];
     assert_eq!(loc["line"], 3);
@@ -208,7 +208,7 @@ fn large_files_are_scanned_in_chunks_with_correct_lines() {
     }
     text.push_str(&format!("last {}", keys[2]));
     expect.push((keys[2].clone(), n + 1));
-    std::fs::write(dir.path().join("big.log"), &text).expect("write");
+    fs_err::write(dir.path().join("big.log"), &text).expect("write");
     let scan = scan_json(dir.path(), &["--show-secrets"]);
     let found = locations(&scan.json);
     assert_eq!(found.len(), 3, "{found:#?}");

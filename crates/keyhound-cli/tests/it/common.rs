@@ -60,8 +60,8 @@ pub fn locations(json: &Value) -> Vec<(String, String, u64, String)> {
 /// Writes `text` to `dir/rel`, creating parents.
 pub fn write(dir: &Path, rel: &str, text: impl AsRef<[u8]>) {
     let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-    std::fs::write(path, text).expect("write");
+    fs_err::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+    fs_err::write(path, text).expect("write");
 }
 
 /// True when the tests run as root (permission tests then drop to `nobody`).

@@ -142,7 +142,7 @@ fn output_file_receives_the_report() {
         .code(1)
         .stdout("");
     let sarif: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_path).expect("written")).expect("json");
+        serde_json::from_slice(&fs_err::read(out_path).expect("written")).expect("json");
     assert_eq!(sarif["version"], "2.1.0");
 }
 
@@ -168,7 +168,7 @@ fn sarif_results_carry_stable_fingerprints() {
         );
     }
     // Moving the file does not change the fingerprint.
-    std::fs::rename(dir.path().join(".env"), dir.path().join("moved.env")).expect("rename");
+    fs_err::rename(dir.path().join(".env"), dir.path().join("moved.env")).expect("rename");
     let b = run();
     let fps = |v: &serde_json::Value| {
         let mut f: Vec<String> = v["runs"][0]["results"]
