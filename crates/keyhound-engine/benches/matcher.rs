@@ -20,6 +20,22 @@ fn corpus() -> Vec<u8> {
     text.into_bytes()
 }
 
+fn prose() -> Vec<u8> {
+    // Text with no rule literal: the prefilter's floor.
+    let words = [
+        "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "while", "static",
+        "function", "return", "value", "struct", "impl", "match", "loop", "while", "const", "size",
+    ];
+    let mut text = String::new();
+    let mut i = 0usize;
+    while text.len() < 8 << 20 {
+        i = i.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        text.push_str(words[(i >> 16) % words.len()]);
+        text.push(if i % 11 == 0 { '\n' } else { ' ' });
+    }
+    text.into_bytes()
+}
+
 fn bench(c: &mut Criterion) {
     let rules = keyhound_rules::builtin().expect("rules");
     let matcher =
@@ -28,12 +44,24 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("matcher");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(20);
+    // Every line has a keyword (token, password, Authorization): the dense worst case.
     group.bench_function("builtin_rules_source_text", |b| {
         let mut scratch = matcher.scratch();
         let mut out = Vec::new();
         b.iter(|| {
             out.clear();
             matcher.scan(&data, &mut scratch, &mut out);
+            out.len()
+        })
+    });
+    let plain = prose();
+    group.throughput(Throughput::Bytes(plain.len() as u64));
+    group.bench_function("builtin_rules_plain_text", |b| {
+        let mut scratch = matcher.scratch();
+        let mut out = Vec::new();
+        b.iter(|| {
+            out.clear();
+            matcher.scan(&plain, &mut scratch, &mut out);
             out.len()
         })
     });
