@@ -17,6 +17,7 @@
 //! assert!(found.is_empty());
 //! ```
 
+mod allowlist;
 mod check;
 mod decode;
 pub mod entropy;
@@ -61,9 +62,20 @@ pub enum CompileError {
         /// The known names.
         known: String,
     },
-    /// A rule has no literal for the prefilter.
-    #[error("rule {rule_id}: needs at least one anchor or keyword")]
-    NoLiterals {
+    /// A regex of a rule's allowlists, `require_facts` or `paths` does not compile.
+    #[error("rule {rule_id}: {what} does not compile")]
+    InvalidRegex {
+        /// The rule.
+        rule_id: String,
+        /// Which part of the rule.
+        what: String,
+        /// The regex error.
+        #[source]
+        source: regex::Error,
+    },
+    /// A rule has more allowlists than the matcher tracks.
+    #[error("rule {rule_id}: more than 64 allowlists")]
+    TooManyAllowlists {
         /// The rule.
         rule_id: String,
     },

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use keyhound_rules::{Confidence, Rule};
 use regex::bytes::{CaptureLocations, Regex};
 
+use crate::allowlist::{CompiledAllowlist, Verdict};
 use crate::decode::{DECODER_NAMES, DecodeCtx, Decoder};
 use crate::entropy::shannon;
 use crate::facts::Facts;
@@ -58,6 +59,9 @@ pub struct Match {
     pub facts: Facts,
     /// For a secret found inside decoded content: the rule whose decoder produced it.
     pub decoded_by: Option<usize>,
+    /// Bit `i` set: the rule's allowlist `i` passed its content checks, and the input's path
+    /// decides whether the match is reported ([`Matcher::dropped_by_path`]).
+    pub path_allowlists: u64,
 }
 
 struct CompiledRule {
@@ -71,6 +75,13 @@ struct CompiledRule {
     /// Literal ids of `requires`: one must occur in the input.
     requires: Vec<usize>,
     precedence: (bool, Confidence, bool, bool),
+    allowlists: Vec<CompiledAllowlist>,
+    /// Some allowlist tests the line around the match.
+    needs_line: bool,
+    /// Facts the decoder must produce, with the regex their value must match.
+    require_facts: Vec<(String, regex::Regex)>,
+    /// The rule reports only in inputs whose path matches (gitleaks' rule `path`).
+    paths: Option<regex::Regex>,
 }
 
 /// Rules compiled into one prefilter plus per-rule regexes. Cheap to share between threads;
@@ -82,6 +93,10 @@ pub struct Matcher {
     prefilter: Prefilter,
     options: Options,
     max_window: usize,
+    /// Rules without literals: their regex runs over every input.
+    always: Vec<usize>,
+    /// Some rule has a `paths` filter or an allowlist with path or commit checks.
+    path_conditions: bool,
 }
 
 /// Per-thread reusable buffers.
@@ -97,6 +112,42 @@ struct Candidate {
     end: usize,
     facts: Facts,
     inner: Option<Vec<u8>>,
+    path_allowlists: u64,
+}
+
+/// Most allowlists one rule may carry (they are tracked in a `u64` per match).
+const MAX_ALLOWLISTS: usize = 64;
+
+/// The line (or lines) holding `hay[start..end]`, without the line breaks.
+fn line_around(hay: &[u8], start: usize, end: usize) -> &[u8] {
+    let from = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
+    let to = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
+    &hay[from..to]
+}
+
+/// A fact's value as text, for `require_facts`.
+fn fact_text(facts: &Facts, name: &str) -> Option<String> {
+    if name == "kind" {
+        return facts.kind.clone();
+    }
+    Some(match facts.fields.get(name)? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    })
+}
+
+fn invalid(rule_id: &str, what: String) -> impl FnOnce(regex::Error) -> CompileError {
+    let rule_id = rule_id.to_owned();
+    move |source| CompileError::InvalidRegex {
+        rule_id,
+        what,
+        source,
+    }
 }
 
 fn window_for(rule: &Rule) -> usize {
@@ -136,9 +187,6 @@ impl Matcher {
         for (idx, rule) in rules.into_iter().enumerate() {
             if !ids.insert(rule.id.clone()) {
                 return Err(CompileError::DuplicateId { rule_id: rule.id });
-            }
-            if rule.anchors.is_empty() && rule.keywords.is_empty() {
-                return Err(CompileError::NoLiterals { rule_id: rule.id });
             }
             let regex = Regex::new(&rule.pattern).map_err(|source| CompileError::Regex {
                 rule_id: rule.id.clone(),
@@ -186,7 +234,41 @@ impl Matcher {
                 decoder.is_some(),
                 !rule.anchors.is_empty(),
             );
+            if rule.allowlists.len() > MAX_ALLOWLISTS {
+                return Err(CompileError::TooManyAllowlists { rule_id: rule.id });
+            }
+            let allowlists = rule
+                .allowlists
+                .iter()
+                .enumerate()
+                .map(|(n, a)| {
+                    CompiledAllowlist::compile(a)
+                        .map_err(invalid(&rule.id, format!("allowlist {}", n + 1)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let require_facts = rule
+                .require_facts
+                .iter()
+                .map(|(name, re)| {
+                    regex::Regex::new(re)
+                        .map(|re| (name.clone(), re))
+                        .map_err(invalid(&rule.id, format!("require_facts.{name}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let paths = if rule.paths.is_empty() {
+                None
+            } else {
+                let joined: Vec<String> = rule.paths.iter().map(|p| format!("(?:{p})")).collect();
+                Some(
+                    regex::Regex::new(&joined.join("|"))
+                        .map_err(invalid(&rule.id, "paths".into()))?,
+                )
+            };
             compiled.push(CompiledRule {
+                needs_line: allowlists.iter().any(CompiledAllowlist::needs_line),
+                allowlists,
+                require_facts,
+                paths,
                 window: window_for(&rule),
                 rule,
                 regex,
@@ -209,12 +291,26 @@ impl Matcher {
         }
         let prefilter = Prefilter::new(literals);
         let max_window = compiled.iter().map(|r| r.window).max().unwrap_or(0);
+        let always = compiled
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.rule.anchors.is_empty() && r.rule.keywords.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        let path_conditions = compiled.iter().any(|r| {
+            r.paths.is_some()
+                || r.allowlists
+                    .iter()
+                    .any(CompiledAllowlist::has_origin_checks)
+        });
         Ok(Matcher {
             rules: compiled,
             triggers,
             prefilter,
             options,
             max_window,
+            always,
+            path_conditions,
         })
     }
 
@@ -244,6 +340,30 @@ impl Matcher {
         2 * self.max_window + LOOKAHEAD
     }
 
+    /// True when some rule depends on the input's path (`paths`, or an allowlist with path
+    /// or commit checks): the scan layer must then call [`Matcher::dropped_by_path`].
+    pub fn has_path_conditions(&self) -> bool {
+        self.path_conditions
+    }
+
+    /// True when `m` must not be reported in an input shown as `path`: its rule's `paths` do
+    /// not match the path, or an allowlist whose content checks held for `m` matches it.
+    pub fn dropped_by_path(&self, m: &Match, path: &str) -> bool {
+        let rule = &self.rules[m.rule];
+        if rule.paths.as_ref().is_some_and(|p| !p.is_match(path)) {
+            return true;
+        }
+        let mut bits = m.path_allowlists;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            if rule.allowlists.get(i).is_some_and(|a| a.path_allows(path)) {
+                return true;
+            }
+            bits &= bits - 1;
+        }
+        false
+    }
+
     /// Fresh buffers for one thread.
     pub fn scratch(&self) -> Scratch {
         Scratch {
@@ -270,6 +390,9 @@ impl Matcher {
                 windows.push((r, s.saturating_sub(w), (e + w).min(hay.len())));
             }
         });
+        for &r in &self.always {
+            scratch.windows.push((r, 0, hay.len()));
+        }
         if scratch.windows.is_empty() {
             return;
         }
@@ -369,6 +492,29 @@ impl Matcher {
             {
                 continue;
             }
+            let mut path_allowlists = 0u64;
+            if !compiled.allowlists.is_empty() {
+                let (ms, me) = (m.start(), m.end());
+                let line = if compiled.needs_line {
+                    line_around(hay, ms, me)
+                } else {
+                    &[]
+                };
+                let mut dropped = false;
+                for (i, allow) in compiled.allowlists.iter().enumerate() {
+                    match allow.check(secret, &hay[ms..me], line) {
+                        Verdict::Keep => {}
+                        Verdict::Drop => {
+                            dropped = true;
+                            break;
+                        }
+                        Verdict::Defer => path_allowlists |= 1 << i,
+                    }
+                }
+                if dropped {
+                    continue;
+                }
+            }
             let (mut facts, inner) = match compiled.decoder {
                 None => (Facts::default(), None),
                 Some(d) => match d.decode(
@@ -388,12 +534,20 @@ impl Matcher {
                     }
                 }
             }
+            if !compiled
+                .require_facts
+                .iter()
+                .all(|(name, re)| fact_text(&facts, name).is_some_and(|v| re.is_match(&v)))
+            {
+                continue;
+            }
             out.push(Candidate {
                 rule,
                 start: s,
                 end: e,
                 facts,
                 inner,
+                path_allowlists,
             });
         }
     }
@@ -437,6 +591,7 @@ impl Matcher {
                     secret: Secret::new(&hay[c.start..c.end]),
                     facts: c.facts,
                     decoded_by: None,
+                    path_allowlists: c.path_allowlists,
                 });
                 for mut m in found {
                     m.start = c.start;
@@ -452,6 +607,7 @@ impl Matcher {
                     secret: Secret::new(&hay[c.start..c.end]),
                     facts: c.facts,
                     decoded_by: None,
+                    path_allowlists: c.path_allowlists,
                 });
             }
         }

@@ -13,8 +13,10 @@
 mod schema;
 mod validate;
 
-pub use schema::{Confidence, Example, Rule, RuleFile, Severity};
-pub use validate::{Problem, ProblemLevel, validate};
+pub use schema::{
+    Allowlist, Condition, Confidence, Example, RegexTarget, Rule, RuleFile, Severity,
+};
+pub use validate::{Problem, ProblemLevel, ValidateOptions, validate, validate_with};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 

@@ -1,5 +1,7 @@
 //! The rule schema. One YAML file per provider holds a list of rules.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -84,6 +86,71 @@ fn default_true() -> bool {
     true
 }
 
+/// Which text an allowlist's `regexes` are tested against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegexTarget {
+    /// The secret (the `secret` group).
+    #[default]
+    Secret,
+    /// The whole regex match.
+    Match,
+    /// The line (or lines) holding the match.
+    Line,
+}
+
+/// How an allowlist combines its checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Condition {
+    /// Any one check drops the match.
+    #[default]
+    Or,
+    /// Every check that is present must hold.
+    And,
+}
+
+/// Conditions under which a match is not reported (gitleaks' allowlists, same semantics).
+///
+/// The content checks (`regexes`, `stopwords`) run in the matcher. `paths` and `commits` need
+/// to know where the bytes came from, which the matcher never does: they are applied by the
+/// scan layer. A directory scan has no commit, so a `commits` check never holds there.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    /// Why the allowlist exists.
+    #[serde(default)]
+    pub description: String,
+    /// `or` (default): any check drops the match; `and`: all present checks must hold.
+    #[serde(default)]
+    pub condition: Condition,
+    /// Regexes (Rust syntax, bytes mode) tested against `regex_target`.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// What `regexes` are tested against: `secret` (default), `match` or `line`.
+    #[serde(default)]
+    pub regex_target: RegexTarget,
+    /// Case-insensitive words: a secret that contains one is dropped.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Regexes tested against the input's path as displayed (relative to the scan root).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Commit ids (for git history scans).
+    #[serde(default)]
+    pub commits: Vec<String>,
+}
+
+impl Allowlist {
+    /// True when the allowlist has no check at all (such an allowlist is invalid).
+    pub fn is_empty(&self) -> bool {
+        self.regexes.is_empty()
+            && self.stopwords.is_empty()
+            && self.paths.is_empty()
+            && self.commits.is_empty()
+    }
+}
+
 /// One detection rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +203,18 @@ pub struct Rule {
     /// Drop values that look like placeholders (`${TOKEN}`, `<password>`, `changeme`, `xxxxxx`).
     #[serde(default = "default_true")]
     pub reject_placeholders: bool,
+    /// Facts the decoder must produce: fact name to a regex its value must match (for
+    /// example a JWT's `issuer`). A match without the fact, or whose value does not match,
+    /// is dropped.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub require_facts: BTreeMap<String, String>,
+    /// Conditions under which a match is not reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowlists: Vec<Allowlist>,
+    /// Regexes on the input's path: when set, the rule reports only in inputs whose path
+    /// matches one of them (gitleaks' rule `path`). Applied by the scan layer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
     /// Where the format is documented.
     #[serde(default)]
     pub references: Vec<String>,

@@ -52,9 +52,41 @@ fn id_is_well_formed(id: &str) -> bool {
     first_ok && rest_ok && rest >= 1
 }
 
+/// What [`validate_with`] requires beyond a rule's structure.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidateOptions {
+    /// Every rule needs examples and negative examples (built-in and YAML rules). Rules
+    /// converted from another tool's configuration have none.
+    pub require_examples: bool,
+    /// Every rule needs an anchor or a keyword for the prefilter. Converted rules may lack
+    /// them: the matcher then runs their regex over every input (slow, but what the other
+    /// tool did).
+    pub require_literals: bool,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> ValidateOptions {
+        ValidateOptions {
+            require_examples: true,
+            require_literals: true,
+        }
+    }
+}
+
 /// Checks each rule on its own and the set for duplicate ids. Example matching is checked by
 /// `keyhound-engine`.
 pub fn validate(rules: &[Rule]) -> Vec<Problem> {
+    validate_with(rules, ValidateOptions::default())
+}
+
+fn regex_error(pattern: &str) -> Option<String> {
+    regex::bytes::Regex::new(pattern)
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// [`validate`] with a choice of what is required.
+pub fn validate_with(rules: &[Rule], options: ValidateOptions) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
     for rule in rules {
@@ -83,7 +115,7 @@ pub fn validate(rules: &[Rule]) -> Vec<Problem> {
         if rule.description.trim().is_empty() {
             err(ProblemLevel::Warning, "description is empty".into());
         }
-        if rule.anchors.is_empty() && rule.keywords.is_empty() {
+        if options.require_literals && rule.anchors.is_empty() && rule.keywords.is_empty() {
             err(
                 ProblemLevel::Error,
                 "needs at least one anchor or keyword for the prefilter".into(),
@@ -128,11 +160,49 @@ pub fn validate(rules: &[Rule]) -> Vec<Problem> {
                 );
             }
         }
-        if rule.examples.is_empty() {
+        if options.require_examples && rule.examples.is_empty() {
             err(ProblemLevel::Error, "has no examples".into());
         }
-        if rule.negative_examples.is_empty() {
+        if options.require_examples && rule.negative_examples.is_empty() {
             err(ProblemLevel::Error, "has no negative_examples".into());
+        }
+        for (name, pattern) in &rule.require_facts {
+            if let Some(e) = regex_error(pattern) {
+                err(
+                    ProblemLevel::Error,
+                    format!("require_facts.{name} does not compile: {e}"),
+                );
+            }
+        }
+        for pattern in &rule.paths {
+            if let Some(e) = regex_error(pattern) {
+                err(
+                    ProblemLevel::Error,
+                    format!("path regex {pattern:?} does not compile: {e}"),
+                );
+            }
+        }
+        for (n, allow) in rule.allowlists.iter().enumerate() {
+            if allow.is_empty() {
+                err(
+                    ProblemLevel::Error,
+                    format!(
+                        "allowlist {} has no check (needs regexes, stopwords, paths or commits)",
+                        n + 1
+                    ),
+                );
+            }
+            for pattern in allow.regexes.iter().chain(&allow.paths) {
+                if let Some(e) = regex_error(pattern) {
+                    err(
+                        ProblemLevel::Error,
+                        format!(
+                            "allowlist {} regex {pattern:?} does not compile: {e}",
+                            n + 1
+                        ),
+                    );
+                }
+            }
         }
         for r in &rule.references {
             if !(r.starts_with("https://") || r.starts_with("http://")) {

@@ -184,6 +184,9 @@ impl Worker for CollectWorker<'_> {
             if m.start >= blob.chunk.report_until {
                 continue;
             }
+            if crate::path_filter::drops(&scanner.matcher, &m, &path) {
+                continue;
+            }
             let (line, column) = cursor.at(m.start);
             let (end_line, end_column) = cursor.peek(m.end);
             let rule = scanner.matcher.rule(m.rule);

@@ -15,6 +15,7 @@
 
 mod collect;
 mod fingerprint;
+mod path_filter;
 mod position;
 
 use std::collections::BTreeMap;

@@ -2,3 +2,4 @@
 
 mod builtin_rules;
 mod matching;
+mod rule_conditions;
