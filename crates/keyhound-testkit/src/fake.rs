@@ -374,14 +374,10 @@ pub fn pypi_token(seed: u64) -> String {
 }
 
 /// A PyPI-style API token whose macaroon location is `location` (`pypi.org`, or
-/// `test.pypi.org` for TestPyPI: `pypi-AgENdGVzdC5weXBpLm9yZw…`).
+/// `test.pypi.org` for TestPyPI: `pypi-AgENdGVzdC5weXBpLm9yZw…`), in the real macaroon v2
+/// binary structure.
 pub fn pypi_token_for(location: &str, seed: u64) -> String {
-    let mut rng = Rng::new(seed);
-    let mut body = vec![0x02, 0x01, location.len() as u8];
-    body.extend(location.as_bytes());
-    body.extend(b"\x02\x24");
-    body.extend(rng.bytes(120));
-    format!("pypi-{}", URL_SAFE_NO_PAD.encode(body))
+    crate::fake_more::pypi_macaroon(location, seed)
 }
 
 /// A Docker Hub personal access token.

@@ -11,4 +11,6 @@
 //! ```
 
 pub mod fake;
+pub mod fake_more;
+pub mod kinds;
 pub mod plant;

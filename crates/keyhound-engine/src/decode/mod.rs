@@ -8,6 +8,8 @@ mod checksum;
 mod jfrog;
 mod jwt;
 mod pem;
+mod pgp;
+mod structured;
 
 pub use jwt::Jwt;
 
@@ -49,6 +51,15 @@ pub(crate) enum Decoder {
     NpmToken,
     AwsAccessKeyId,
     PrivateKey,
+    PgpPrivateKey,
+    Pkcs12,
+    AgeSecretKey,
+    DiscordBotToken,
+    OnepasswordServiceAccount,
+    SentryOrgToken,
+    CloudflareTunnelToken,
+    PypiToken,
+    GitlabToken,
 }
 
 /// Every decoder with its rule-file name.
@@ -65,6 +76,15 @@ pub const DECODER_NAMES: &[&str] = &[
     "npm_token",
     "aws_access_key_id",
     "private_key",
+    "pgp_private_key",
+    "pkcs12",
+    "age_secret_key",
+    "discord_bot_token",
+    "onepassword_service_account",
+    "sentry_org_token",
+    "cloudflare_tunnel_token",
+    "pypi_token",
+    "gitlab_token",
 ];
 
 impl Decoder {
@@ -82,6 +102,15 @@ impl Decoder {
             "npm_token" => Decoder::NpmToken,
             "aws_access_key_id" => Decoder::AwsAccessKeyId,
             "private_key" => Decoder::PrivateKey,
+            "pgp_private_key" => Decoder::PgpPrivateKey,
+            "pkcs12" => Decoder::Pkcs12,
+            "age_secret_key" => Decoder::AgeSecretKey,
+            "discord_bot_token" => Decoder::DiscordBotToken,
+            "onepassword_service_account" => Decoder::OnepasswordServiceAccount,
+            "sentry_org_token" => Decoder::SentryOrgToken,
+            "cloudflare_tunnel_token" => Decoder::CloudflareTunnelToken,
+            "pypi_token" => Decoder::PypiToken,
+            "gitlab_token" => Decoder::GitlabToken,
             _ => return None,
         })
     }
@@ -108,6 +137,21 @@ impl Decoder {
             Decoder::NpmToken => Some(Decoded::facts(checksum::npm(secret)?)),
             Decoder::AwsAccessKeyId => Some(Decoded::facts(checksum::aws_key_id(secret)?)),
             Decoder::PrivateKey => Some(Decoded::facts(pem::private_key(secret)?)),
+            Decoder::PgpPrivateKey => Some(Decoded::facts(pgp::private_key(secret)?)),
+            Decoder::Pkcs12 => Some(Decoded::facts(structured::pkcs12(secret)?)),
+            Decoder::AgeSecretKey => Some(Decoded::facts(structured::age_secret_key(secret)?)),
+            Decoder::DiscordBotToken => {
+                Some(Decoded::facts(structured::discord_bot_token(secret)?))
+            }
+            Decoder::OnepasswordServiceAccount => Some(Decoded::facts(
+                structured::onepassword_service_account(secret)?,
+            )),
+            Decoder::SentryOrgToken => Some(Decoded::facts(structured::sentry_org_token(secret)?)),
+            Decoder::CloudflareTunnelToken => {
+                Some(Decoded::facts(structured::cloudflare_tunnel_token(secret)?))
+            }
+            Decoder::PypiToken => Some(Decoded::facts(structured::pypi_token(secret)?)),
+            Decoder::GitlabToken => Some(Decoded::facts(structured::gitlab_token(secret)?)),
         }
     }
 }
