@@ -90,6 +90,30 @@ fn longest_run(v: &[u8]) -> usize {
     best
 }
 
+/// A segment that reads like an identifier: `snake_case`, `camelCase`, `PascalCase` or
+/// `UPPER_SNAKE`. Random token segments (`MpkHmQfVVCCYbH1ZPqqg1k`) do not.
+fn is_identifier_word(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    if b.is_empty() || b.len() > 30 || b[0].is_ascii_digit() {
+        return false;
+    }
+    if !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+        return false;
+    }
+    let lower_snake = b
+        .iter()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_');
+    let upper_snake = b
+        .iter()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_');
+    // camelCase or PascalCase: no two uppercase letters in a row, few digits.
+    let camel = b
+        .windows(2)
+        .all(|w| !(w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase()))
+        && b.iter().filter(|c| c.is_ascii_digit()).count() <= 2;
+    lower_snake || upper_snake || camel
+}
+
 /// A dotted code reference such as `config.artifactory.password` or `self.api_key`: what an
 /// assignment in code puts where a literal secret would be.
 fn is_code_reference(s: &str) -> bool {
@@ -99,12 +123,7 @@ fn is_code_reference(s: &str) -> bool {
     {
         return false;
     }
-    segments.iter().all(|seg| {
-        !seg.is_empty()
-            && seg.len() <= 30
-            && !seg.starts_with(|c: char| c.is_ascii_digit())
-            && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    })
+    segments.iter().all(|seg| is_identifier_word(seg))
 }
 
 /// True when `value` is a placeholder rather than a secret.
@@ -177,6 +196,8 @@ mod tests {
             "your_token_here",
             "config.artifactory.password",
             "self.api_key",
+            "settings.ArtifactoryPassword",
+            "env.NEXUS_PASSWORD",
             "<your",
         ] {
             assert!(is_placeholder(v.as_bytes()), "{v}");
@@ -190,6 +211,7 @@ mod tests {
             "hunter2!Pq",
             "s3cr3t-Pa55w0rd",
             "cmVmdGtuOjAxOjE3OTk5OTk5OTk6WnRqS2RHbVhRcWJ2TDl5TkZ3aHBVY0J4M2Fa",
+            "pat.MpkHmQfVVCCYbH1ZPqqg1k.xCeRZ77JYutOVEVFOqrvriCH.reeNCua98N76W8nCzyIL",
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
         }

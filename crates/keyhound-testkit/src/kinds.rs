@@ -2,6 +2,25 @@
 
 use crate::{fake, fake_more};
 
+/// A Google Cloud service account key file (pretty-printed JSON, as gcloud writes it).
+fn gcp_service_account(seed: u64) -> String {
+    let project = ["acme-prod", "hooli-data", "initech-ci"][(seed % 3) as usize];
+    let doc = serde_json::json!({
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": fake_more::shaped("{h:40}", seed),
+        "private_key": fake::private_key("PRIVATE KEY", seed),
+        "client_email": format!("deployer@{project}.iam.gserviceaccount.com"),
+        "client_id": fake_more::shaped("1{d:20}", seed),
+        "token_uri": "https://oauth2.googleapis.com/token",
+    });
+    // serde_json sorts keys; gcloud starts with "type", which the base64 rule's anchor needs.
+    let body = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let body = body.replacen("{\n", "", 1);
+    let type_line = "  \"type\": \"service_account\",\n";
+    format!("{{\n{type_line}{}", body.replace(type_line, ""))
+}
+
 /// One fake value of `kind` (see [`KINDS`]) for `seed`; `None` for an unknown kind. A kind
 /// `shape:SHAPE` generates from a shape ([`crate::fake_more::shaped`]).
 pub fn generate(kind: &str, seed: u64) -> Option<String> {
@@ -111,6 +130,27 @@ pub fn generate(kind: &str, seed: u64) -> Option<String> {
             fake::private_key_legacy_encrypted("EC PRIVATE KEY", seed)
         }
         "openssh-private-key-encrypted" => fake::openssh_private_key_encrypted(seed),
+        "basic-auth" => {
+            use base64::Engine as _;
+            let user =
+                ["ci-bot", "deployer", "builder", "svc-release", "jenkins"][(seed % 5) as usize];
+            let password = fake_more::shaped("{a:18}", seed).unwrap_or_default();
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        }
+        "argocd" => fake_more::jwt(
+            seed,
+            &serde_json::json!({"alg": "HS256", "typ": "JWT"}),
+            &serde_json::json!({"iss": "argocd", "sub": "proj:web:ci", "nbf": 1_767_225_600, "iat": 1_767_225_600, "jti": fake_more::shaped("{uuid}", seed)}),
+        ),
+        "jenkins-secret" => format!(
+            "{{AQAAABAAAA{}=}}",
+            fake_more::shaped("{b:63}", seed).unwrap_or_default()
+        ),
+        "gcp-service-account" => gcp_service_account(seed),
+        "gcp-service-account-b64" => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(gcp_service_account(seed))
+        }
         "pgp-private-key" => fake_more::pgp_private_key(seed),
         "pkcs12" => fake_more::pkcs12_base64(seed),
         "age-secret-key" => fake_more::age_secret_key(seed),
@@ -209,6 +249,11 @@ pub const KINDS: &[&str] = &[
     "rsa-private-key-legacy-encrypted",
     "ec-private-key-legacy-encrypted",
     "openssh-private-key-encrypted",
+    "basic-auth",
+    "argocd",
+    "jenkins-secret",
+    "gcp-service-account",
+    "gcp-service-account-b64",
     "pgp-private-key",
     "pkcs12",
     "age-secret-key",
