@@ -397,6 +397,47 @@ pub fn pypi_macaroon(location: &str, seed: u64) -> String {
     format!("pypi-{}", URL_SAFE_NO_PAD.encode(m))
 }
 
+/// A PuTTY private key file (PPK version 3, ed25519), without a passphrase for odd seeds.
+pub fn putty_private_key(seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x9e7);
+    let encryption = if seed % 2 == 1 { "none" } else { "aes256-cbc" };
+    let mut public = b"\0\0\0\x0bssh-ed25519\0\0\0\x20".to_vec();
+    public.extend(rng.bytes(32));
+    let public = STANDARD.encode(public);
+    let private = STANDARD.encode(rng.bytes(48));
+    format!(
+        "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: {encryption}\nComment: deploy@acme\nPublic-Lines: 2\n{}\n{}\nPrivate-Lines: 1\n{private}\nPrivate-MAC: {}",
+        &public[..64],
+        &public[64..],
+        rng.string(HEX, 64)
+    )
+}
+
+/// A private key in the SSH.com (RFC 4716 style, Tectia) format.
+pub fn ssh2_private_key(seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x552);
+    let mut der = vec![0x3f, 0x6f, 0xf9, 0xeb];
+    der.extend(rng.bytes(600));
+    let body = STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(70)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+        .collect();
+    format!(
+        "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: \"rsa-key-20260101\"\n{}\n---- END SSH2 ENCRYPTED PRIVATE KEY ----",
+        lines.join("\n")
+    )
+}
+
+/// A WireGuard (Curve25519) private key in base64.
+pub fn wireguard_private_key(seed: u64) -> String {
+    let mut key = Rng::new(seed ^ 0x3c).bytes(32);
+    key[0] &= 248;
+    key[31] = (key[31] & 127) | 64;
+    STANDARD.encode(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,6 +151,9 @@ pub fn generate(kind: &str, seed: u64) -> Option<String> {
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD.encode(gcp_service_account(seed))
         }
+        "putty-key" => fake_more::putty_private_key(seed),
+        "ssh2-private-key" => fake_more::ssh2_private_key(seed),
+        "wireguard-key" => fake_more::wireguard_private_key(seed),
         "pgp-private-key" => fake_more::pgp_private_key(seed),
         "pkcs12" => fake_more::pkcs12_base64(seed),
         "age-secret-key" => fake_more::age_secret_key(seed),
@@ -254,6 +257,9 @@ pub const KINDS: &[&str] = &[
     "jenkins-secret",
     "gcp-service-account",
     "gcp-service-account-b64",
+    "putty-key",
+    "ssh2-private-key",
+    "wireguard-key",
     "pgp-private-key",
     "pkcs12",
     "age-secret-key",
