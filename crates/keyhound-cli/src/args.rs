@@ -102,7 +102,8 @@ impl From<FormatArg> for keyhound_report::Format {
 /// Rule selection, shared by `scan` and `rules list`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RuleArgs {
-    /// Add custom rules from a YAML file or a directory of them (repeatable).
+    /// Add custom rules from a YAML rule file, a gitleaks configuration (.toml), or a
+    /// directory of them (repeatable).
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
     /// Use only these rule ids (comma-separated or repeated).
@@ -177,7 +178,8 @@ pub struct RulesListArgs {
 /// `keyhound rules check`.
 #[derive(Debug, Args)]
 pub struct RulesCheckArgs {
-    /// Rule files or directories to check; the built-in rules when none are given.
+    /// Rule files (YAML, or gitleaks .toml) or directories to check; the built-in rules when
+    /// none are given.
     #[arg(value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
     /// Fail on warnings too (fewer than 3 examples, missing description...).

@@ -6,14 +6,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use keyhound_engine::{Options, check_rules};
-use keyhound_rules::{ProblemLevel, Rule, RuleFile, validate};
+use keyhound_engine::{Options, check_rules, check_rules_with};
+use keyhound_rules::{
+    ProblemLevel, Rule, RuleFile, ValidateOptions, gitleaks, validate, validate_with,
+};
 use serde_json::json;
 
 use crate::Hint;
 use crate::args::{FormatArg, GlobalArgs, RuleArgs, RulesCheckArgs, RulesCommand, RulesListArgs};
 
-/// Rule files under `path` (a file, or every `.yml`/`.yaml` file below a directory), sorted.
+/// Rule files under `path` (a file, or every `.yml`/`.yaml` rule file and `.toml` gitleaks
+/// configuration below a directory), sorted.
 fn rule_files(path: &Path) -> Result<Vec<PathBuf>> {
     let meta = fs_err::metadata(path).context("cannot read rules")?;
     if !meta.is_dir() {
@@ -26,7 +29,10 @@ fn rule_files(path: &Path) -> Result<Vec<PathBuf>> {
             let p = entry?.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            } else if p
+                .extension()
+                .is_some_and(|e| e == "yml" || e == "yaml" || e == "toml")
+            {
                 files.push(p);
             }
         }
@@ -35,24 +41,96 @@ fn rule_files(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Parses the custom rule files under each path.
-fn read_custom(paths: &[PathBuf]) -> Result<Vec<Rule>> {
+fn is_gitleaks(file: &Path) -> bool {
+    file.extension().is_some_and(|e| e == "toml")
+}
+
+/// Custom rules: keyhound YAML rules, and rules converted from gitleaks configurations with
+/// what the conversion could not keep.
+#[derive(Default)]
+struct Custom {
+    yaml: Vec<Rule>,
+    converted: Vec<Rule>,
+    /// (is an error, message) for each conversion note.
+    notes: Vec<(bool, String)>,
+}
+
+/// Converts a gitleaks configuration, following `[extend] path` (at most two levels, as
+/// gitleaks does): rules of the extended file come first and are replaced by same-id rules of
+/// the extending one.
+fn read_gitleaks(file: &Path, depth: usize, out: &mut Custom) -> Result<Vec<Rule>> {
+    let text = fs_err::read_to_string(file)?;
+    let name = file.display().to_string();
+    let conv = gitleaks::convert(&name, &text)?;
+    for n in &conv.notes {
+        out.notes.push((
+            n.level == gitleaks::NoteLevel::Error,
+            format!("gitleaks config {name}: {n}"),
+        ));
+    }
     let mut rules = Vec::new();
-    for path in paths {
-        for file in rule_files(path)? {
-            let text = fs_err::read_to_string(&file)?;
-            rules.extend(RuleFile::parse(&file.display().to_string(), &text)?.rules);
+    if let Some(extends) = &conv.extends {
+        let base = file.parent().unwrap_or(Path::new(".")).join(extends);
+        if depth >= 2 {
+            out.notes.push((
+                true,
+                format!("gitleaks config {name}: [extend] path {extends:?} is past the depth limit of 2 and is not loaded"),
+            ));
+        } else {
+            let disabled: HashSet<String> =
+                conv.disabled.iter().map(|d| gitleaks::rule_id(d)).collect();
+            rules = read_gitleaks(&base, depth + 1, out)
+                .with_context(|| format!("cannot load [extend] path {extends:?} of {name}"))?;
+            rules.retain(|r: &Rule| !disabled.contains(&r.id));
+        }
+    }
+    for rule in conv.rules {
+        match rules.iter_mut().find(|r| r.id == rule.id) {
+            Some(existing) => *existing = rule,
+            None => rules.push(rule),
         }
     }
     Ok(rules)
 }
 
+/// Parses the custom rule files under each path.
+fn read_custom(paths: &[PathBuf]) -> Result<Custom> {
+    let mut custom = Custom::default();
+    for path in paths {
+        for file in rule_files(path)? {
+            if is_gitleaks(&file) {
+                let rules = read_gitleaks(&file, 0, &mut custom)?;
+                custom.converted.extend(rules);
+            } else {
+                let text = fs_err::read_to_string(&file)?;
+                custom
+                    .yaml
+                    .extend(RuleFile::parse(&file.display().to_string(), &text)?.rules);
+            }
+        }
+    }
+    Ok(custom)
+}
+
+/// What converted rules need: no examples, possibly no prefilter literal.
+const CONVERTED: ValidateOptions = ValidateOptions {
+    require_examples: false,
+    require_literals: false,
+};
+
 /// The rules a command uses: built-in plus `--rules`, narrowed by `--only` and `--disable`.
-pub fn load_rules(args: &RuleArgs) -> Result<Vec<Rule>> {
+/// Conversion notes of gitleaks configurations go to stderr unless `quiet`.
+pub fn load_rules(args: &RuleArgs, quiet: bool) -> Result<Vec<Rule>> {
     let mut rules = keyhound_rules::builtin().context("the built-in rules do not parse")?;
     let custom = read_custom(&args.rules)?;
-    let errors: Vec<String> = validate(&custom)
+    if !quiet {
+        for (_, note) in &custom.notes {
+            eprintln!("warning: {note}");
+        }
+    }
+    let errors: Vec<String> = validate(&custom.yaml)
         .into_iter()
+        .chain(validate_with(&custom.converted, CONVERTED))
         .filter(|p| p.level == ProblemLevel::Error)
         .map(|p| p.to_string())
         .collect();
@@ -62,7 +140,8 @@ pub fn load_rules(args: &RuleArgs) -> Result<Vec<Rule>> {
                 .context(format!("invalid custom rules:\n  {}", errors.join("\n  "))),
         );
     }
-    rules.extend(custom);
+    rules.extend(custom.yaml);
+    rules.extend(custom.converted);
     let known: HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let unknown: Vec<&String> = args
         .only
@@ -87,8 +166,8 @@ pub fn load_rules(args: &RuleArgs) -> Result<Vec<Rule>> {
     Ok(rules)
 }
 
-fn list(args: &RulesListArgs) -> Result<ExitCode> {
-    let rules = load_rules(&args.rules)?;
+fn list(global: &GlobalArgs, args: &RulesListArgs) -> Result<ExitCode> {
+    let rules = load_rules(&args.rules, global.quiet)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         FormatArg::Json => {
@@ -99,7 +178,7 @@ fn list(args: &RulesListArgs) -> Result<ExitCode> {
                         "id": r.id, "name": r.name, "provider": r.provider, "category": r.category,
                         "severity": r.severity.as_str(), "confidence": r.confidence.as_str(),
                         "description": r.description.trim(), "anchors": r.anchors, "keywords": r.keywords,
-                        "decoder": r.decoder, "references": r.references, "origin": r.origin,
+                        "decoder": r.decoder, "generic": r.generic, "references": r.references, "origin": r.origin,
                     })
                 })
                 .collect();
@@ -130,40 +209,55 @@ fn list(args: &RulesListArgs) -> Result<ExitCode> {
 }
 
 fn check(global: &GlobalArgs, args: &RulesCheckArgs) -> Result<ExitCode> {
-    let rules = if args.paths.is_empty() {
-        keyhound_rules::builtin().context("the built-in rules do not parse")?
+    let custom = if args.paths.is_empty() {
+        Custom {
+            yaml: keyhound_rules::builtin().context("the built-in rules do not parse")?,
+            ..Custom::default()
+        }
     } else {
         match read_custom(&args.paths) {
             Ok(r) => r,
-            Err(e) if e.downcast_ref::<keyhound_rules::Error>().is_some() => {
+            Err(e)
+                if e.downcast_ref::<keyhound_rules::Error>().is_some()
+                    || e.downcast_ref::<gitleaks::Error>().is_some() =>
+            {
                 println!("error: {}", crate::chain(&e));
                 return Ok(ExitCode::from(1));
             }
             Err(e) => return Err(e),
         }
     };
-    let problems = check_rules(&rules, Options::default());
-    let examples: usize = rules
+    let mut problems = check_rules(&custom.yaml, Options::default());
+    problems.extend(check_rules_with(
+        &custom.converted,
+        Options::default(),
+        CONVERTED,
+    ));
+    let examples: usize = custom
+        .yaml
         .iter()
         .map(|r| r.examples.len() + r.negative_examples.len())
         .sum();
+    for (is_error, note) in &custom.notes {
+        println!("{}: {note}", if *is_error { "error" } else { "warning" });
+    }
     for p in &problems {
         println!("{p}");
     }
-    let failed = problems.iter().any(|p| {
-        p.level == ProblemLevel::Error
-            || (args.warnings_as_errors && p.level == ProblemLevel::Warning)
-    });
-    if !global.quiet {
-        let errors = problems
+    let note_errors = custom.notes.iter().filter(|(e, _)| *e).count();
+    let note_warnings = custom.notes.len() - note_errors;
+    let errors = note_errors
+        + problems
             .iter()
             .filter(|p| p.level == ProblemLevel::Error)
             .count();
-        let warnings = problems.len() - errors;
+    let warnings = note_warnings + problems.len() + note_errors - errors;
+    let failed = errors > 0 || (args.warnings_as_errors && warnings > 0);
+    if !global.quiet {
         eprintln!(
             "{}: {} rules, {examples} examples, {errors} errors, {warnings} warnings",
             if failed { "failed" } else { "ok" },
-            rules.len()
+            custom.yaml.len() + custom.converted.len()
         );
     }
     Ok(if failed {
@@ -176,7 +270,7 @@ fn check(global: &GlobalArgs, args: &RulesCheckArgs) -> Result<ExitCode> {
 /// Runs `keyhound rules ...`.
 pub fn run(global: &GlobalArgs, cmd: &RulesCommand) -> Result<ExitCode> {
     match cmd {
-        RulesCommand::List(args) => list(args),
+        RulesCommand::List(args) => list(global, args),
         RulesCommand::Check(args) => check(global, args),
     }
 }

@@ -178,7 +178,7 @@ fn base_uri() -> Option<String> {
 
 /// Runs `keyhound scan`.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
-    let rules = load_rules(&args.rules)?;
+    let rules = load_rules(&args.rules, global.quiet)?;
     let scanner = Scanner::new(rules.clone(), ScannerOptions::default())
         .context("cannot compile the rules")?;
     let limits = Limits {

@@ -1,7 +1,7 @@
 //! `keyhound rules check`: structural validation plus every rule's examples run through the
 //! real matcher.
 
-use keyhound_rules::{Problem, ProblemLevel, Rule, validate};
+use keyhound_rules::{Problem, ProblemLevel, Rule, ValidateOptions, validate_with};
 
 use crate::{Matcher, Options};
 
@@ -11,7 +11,17 @@ pub const MIN_EXAMPLES: usize = 3;
 /// Validates `rules` and runs each rule's examples and negative examples through a matcher
 /// compiled from that rule alone, then checks that the whole set compiles together.
 pub fn check_rules(rules: &[Rule], options: Options) -> Vec<Problem> {
-    let mut problems = validate(rules);
+    check_rules_with(rules, options, ValidateOptions::default())
+}
+
+/// [`check_rules`] with a choice of what the rules must have: converted gitleaks rules have no
+/// examples and may have no prefilter literal.
+pub fn check_rules_with(
+    rules: &[Rule],
+    options: Options,
+    required: ValidateOptions,
+) -> Vec<Problem> {
+    let mut problems = validate_with(rules, required);
     let broken: std::collections::HashSet<String> = problems
         .iter()
         .filter(|p| p.level == ProblemLevel::Error)
@@ -32,7 +42,7 @@ pub fn check_rules(rules: &[Rule], options: Options) -> Vec<Problem> {
                 continue;
             }
         };
-        if rule.examples.len() < MIN_EXAMPLES {
+        if required.require_examples && rule.examples.len() < MIN_EXAMPLES {
             report(
                 ProblemLevel::Warning,
                 format!(
@@ -41,7 +51,7 @@ pub fn check_rules(rules: &[Rule], options: Options) -> Vec<Problem> {
                 ),
             );
         }
-        if rule.negative_examples.len() < MIN_EXAMPLES {
+        if required.require_examples && rule.negative_examples.len() < MIN_EXAMPLES {
             report(
                 ProblemLevel::Warning,
                 format!(

@@ -27,7 +27,7 @@ pub mod placeholder;
 mod prefilter;
 mod secret;
 
-pub use check::check_rules;
+pub use check::{check_rules, check_rules_with};
 pub use decode::{DECODER_NAMES, Jwt, inspect};
 pub use facts::{Facts, Flag};
 pub use matcher::{Match, Matcher, Options, Scratch};

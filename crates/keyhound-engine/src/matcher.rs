@@ -72,8 +72,9 @@ struct CompiledRule {
     context_groups: Vec<(usize, String)>,
     window: usize,
     decoder: Option<Decoder>,
-    /// Literal ids of `requires`: one must occur in the input.
-    requires: Vec<usize>,
+    /// Index in [`Matcher::require_sets`] of the rule's `requires` literals: one must occur
+    /// in the input.
+    requires: Option<usize>,
     precedence: (bool, Confidence, bool, bool),
     allowlists: Vec<CompiledAllowlist>,
     /// Some allowlist tests the line around the match.
@@ -97,12 +98,16 @@ pub struct Matcher {
     always: Vec<usize>,
     /// Some rule has a `paths` filter or an allowlist with path or commit checks.
     path_conditions: bool,
+    /// Distinct `requires` sets (case-insensitive literals), searched in an input only when a
+    /// rule that needs one has a candidate there.
+    require_sets: Vec<aho_corasick::AhoCorasick>,
 }
 
 /// Per-thread reusable buffers.
 pub struct Scratch {
     windows: Vec<(usize, usize, usize)>,
-    seen: Vec<bool>,
+    /// Per `requires` set, for the current input: unknown, absent or present.
+    required: Vec<Option<bool>>,
     locations: Vec<Option<CaptureLocations>>,
 }
 
@@ -184,6 +189,7 @@ impl Matcher {
             })
         };
         let mut compiled = Vec::with_capacity(rules.len());
+        let mut require_keys: Vec<Vec<Vec<u8>>> = Vec::new();
         for (idx, rule) in rules.into_iter().enumerate() {
             if !ids.insert(rule.id.clone()) {
                 return Err(CompileError::DuplicateId { rule_id: rule.id });
@@ -223,11 +229,27 @@ impl Matcher {
                 let id = literal_id(keyword, true, &mut triggers);
                 triggers[id].push(idx);
             }
-            let requires = rule
-                .requires
-                .iter()
-                .map(|r| literal_id(r, true, &mut triggers))
-                .collect();
+            // `requires` is checked per input, and only when the rule has a candidate: it need
+            // not be in the prefilter (common words like `artifactory` or `jfrog` there would
+            // make every scan verify them).
+            let requires = if rule.requires.is_empty() {
+                None
+            } else {
+                let mut set: Vec<Vec<u8>> = rule
+                    .requires
+                    .iter()
+                    .map(|r| r.as_bytes().to_ascii_lowercase())
+                    .collect();
+                set.sort();
+                set.dedup();
+                Some(match require_keys.iter().position(|k| *k == set) {
+                    Some(i) => i,
+                    None => {
+                        require_keys.push(set);
+                        require_keys.len() - 1
+                    }
+                })
+            };
             let precedence = (
                 !rule.generic,
                 rule.confidence,
@@ -297,6 +319,15 @@ impl Matcher {
             .filter(|(_, r)| r.rule.anchors.is_empty() && r.rule.keywords.is_empty())
             .map(|(i, _)| i)
             .collect();
+        let require_sets = require_keys
+            .iter()
+            .map(|set| {
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(set)
+                    .expect("a few short literals always build an automaton")
+            })
+            .collect();
         let path_conditions = compiled.iter().any(|r| {
             r.paths.is_some()
                 || r.allowlists
@@ -311,6 +342,7 @@ impl Matcher {
             max_window,
             always,
             path_conditions,
+            require_sets,
         })
     }
 
@@ -368,7 +400,7 @@ impl Matcher {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             windows: Vec::new(),
-            seen: vec![false; self.triggers.len()],
+            required: vec![None; self.require_sets.len()],
             locations: (0..self.rules.len()).map(|_| None).collect(),
         }
     }
@@ -380,11 +412,10 @@ impl Matcher {
 
     fn scan_at_depth(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>, depth: u8) {
         scratch.windows.clear();
-        scratch.seen.fill(false);
+        scratch.required.fill(None);
         let (triggers, rules) = (&self.triggers, &self.rules);
-        let (seen, windows) = (&mut scratch.seen, &mut scratch.windows);
+        let windows = &mut scratch.windows;
         self.prefilter.find(hay, |id, s, e| {
-            seen[id] = true;
             for &r in &triggers[id] {
                 let w = rules[r].window;
                 windows.push((r, s.saturating_sub(w), (e + w).min(hay.len())));
@@ -403,8 +434,11 @@ impl Matcher {
             let (rule, mut start, mut end) = scratch.windows[i];
             i += 1;
             let compiled = &self.rules[rule];
-            let satisfied =
-                compiled.requires.is_empty() || compiled.requires.iter().any(|&l| scratch.seen[l]);
+            let satisfied = match compiled.requires {
+                None => true,
+                Some(set) => *scratch.required[set]
+                    .get_or_insert_with(|| self.require_sets[set].is_match(hay)),
+            };
             // Merge this rule's overlapping windows into one search.
             loop {
                 while i < scratch.windows.len()

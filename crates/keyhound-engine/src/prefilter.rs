@@ -1,6 +1,6 @@
 //! The literal prefilter: finds every occurrence of every rule literal in one pass.
 //!
-//! Literals are indexed by 3-byte grams in a 128 Ki-bit table (16 KiB, resident in L1 cache).
+//! Literals are indexed by 3-byte grams in a 256 Ki-bit table (32 KiB, resident in L1 cache).
 //! The scan looks only at even positions: it hashes the 3-gram there and tests one bit, and
 //! only where a bit is set does it compare the literals of that bucket byte by byte.
 //!
@@ -9,16 +9,25 @@
 //!   offset.
 //! - A 3-byte literal indexes its one gram, and its first two bytes go into a direct 2-gram
 //!   table tested at the odd position after each even one.
-//! - Matching is exact for case-sensitive anchors; a case-insensitive keyword indexes every
-//!   ASCII case variant of its grams (at most 8 each), so no folding is needed while scanning
-//!   and a keyword like `access` cannot make the anchor `ACe` a candidate.
+//! - Grams are indexed and looked up case-folded (every byte OR 0x20, which maps `A`-`Z` onto
+//!   `a`-`z` and a few punctuation bytes onto others), one lookup per position. Keywords are
+//!   thus found in any case; anchors are compared exactly when a bucket is verified. Indexing
+//!   every case variant of keyword grams instead (up to 8 per gram) made the table six times
+//!   denser with 250+ rules, and a second, exact lookup per position cost more than the extra
+//!   candidates it avoided (anchors choose grams whose folded bucket is quiet).
+//! - Which grams of a literal are indexed is chosen by the measured load of their bucket in
+//!   real code and text (`common_grams.txt`, from `bench/gram-frequency.py`): one gram at an
+//!   even offset and one at an odd offset, so whatever the literal's position one of them
+//!   starts at an even position.
 //!
 //! Unlike a DFA, the per-byte work has no dependent memory load, so it runs at about a cycle
 //! per byte whatever the number of literals, and every occurrence is found, overlapping or
 //! not. Why not the `aho-corasick` crate: with ~100 case-insensitive keywords no SIMD
 //! prefilter applies, and its DFA is bound by one table lookup per byte (docs/benchmarks.md).
 
-const TABLE_BITS: u32 = 17;
+const TABLE_BITS: u32 = 18;
+/// OR-ed into every byte of a load to fold ASCII case (see the module docs).
+const FOLD: u64 = 0x2020_2020_2020_2020;
 const BITMAP_WORDS: usize = (1 << TABLE_BITS) / 64;
 const PAIR_WORDS: usize = (1 << 16) / 64;
 
@@ -44,6 +53,38 @@ fn commonness(b: u8) -> u32 {
         b'x' | b'j' | b'q' | b'z' | b'[' | b']' | b'*' | b'#' | b'$' | b'@' | b'!' | b'&' => 2,
         _ => 1,
     }
+}
+
+/// Measured frequencies of case-folded 3-grams in real code and text (bench/gram-frequency.py):
+/// `count<TAB>gram in hex` lines, most frequent first.
+const COMMON_GRAMS: &str = include_str!("common_grams.txt");
+
+/// For each bucket, how many gram lookups of typical text land in it (both the exact and the
+/// folded lookup), estimated from [`COMMON_GRAMS`]. A literal gram in a loaded bucket makes
+/// the scan verify candidates all the time, whether or not the gram itself is common.
+fn bucket_load() -> &'static std::collections::HashMap<usize, u64> {
+    static LOAD: std::sync::OnceLock<std::collections::HashMap<usize, u64>> =
+        std::sync::OnceLock::new();
+    LOAD.get_or_init(|| {
+        let mut load = std::collections::HashMap::new();
+        for line in COMMON_GRAMS.lines() {
+            let Some((count, gram)) = line.split_once('\t') else {
+                continue;
+            };
+            let byte = |i: usize| u8::from_str_radix(gram.get(i..i + 2).unwrap_or(""), 16).ok();
+            let (Ok(count), Some(a), Some(b), Some(c)) =
+                (count.parse::<u64>(), byte(0), byte(2), byte(4))
+            else {
+                continue;
+            };
+            let (a, b, c) = (&a, &b, &c);
+            // The table counts lowercased grams; the scan folds with OR 0x20, which agrees for
+            // letters and digits and moves a few punctuation bytes: count the folded form.
+            let folded = gram3(&[*a, *b, *c]) | (FOLD as u32 & 0x00FF_FFFF);
+            *load.entry(bucket(folded)).or_insert(0) += count;
+        }
+        load
+    })
 }
 
 /// Every ASCII case variant of `bytes` (one for a case-sensitive literal).
@@ -83,9 +124,14 @@ struct Entry {
     offset: u32,
 }
 
-/// A set of buckets with their entries (CSR layout).
+/// A set of buckets with their entries: a bitmap, and for the set buckets only, their entries
+/// in bucket order, found by rank (set bits before the bucket). Keeping only the set buckets
+/// keeps the lookup tables small enough to stay in cache.
 struct Index<const WORDS: usize> {
     bits: Box<[u64; WORDS]>,
+    /// Set bits before each word.
+    rank: Vec<u32>,
+    /// Start of each set bucket's entries, plus the end.
     starts: Vec<u32>,
     entries: Vec<Entry>,
 }
@@ -95,16 +141,27 @@ impl<const WORDS: usize> Index<WORDS> {
         items.sort_by_key(|(b, e)| (*b, e.literal, e.offset));
         items.dedup_by_key(|(b, e)| (*b, e.literal, e.offset));
         let mut bits = Box::new([0u64; WORDS]);
-        let mut starts = vec![0u32; WORDS * 64 + 1];
         for (b, _) in &items {
             bits[b / 64] |= 1 << (b % 64);
-            starts[b + 1] += 1;
         }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
+        let mut rank = Vec::with_capacity(WORDS);
+        let mut total = 0u32;
+        for word in bits.iter() {
+            rank.push(total);
+            total += word.count_ones();
         }
+        let mut starts = Vec::with_capacity(total as usize + 1);
+        let mut last = usize::MAX;
+        for (i, (b, _)) in items.iter().enumerate() {
+            if *b != last {
+                starts.push(i as u32);
+                last = *b;
+            }
+        }
+        starts.push(items.len() as u32);
         Index {
             bits,
+            rank,
             starts,
             entries: items.into_iter().map(|(_, e)| e).collect(),
         }
@@ -115,9 +172,13 @@ impl<const WORDS: usize> Index<WORDS> {
         (self.bits[(b >> 6) % WORDS] >> (b & 63)) & 1 != 0
     }
 
+    /// The entries of a set bucket.
     #[inline(always)]
     fn entries(&self, b: usize) -> &[Entry] {
-        &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize]
+        let word = (b >> 6) % WORDS;
+        let below = self.bits[word] & ((1u64 << (b & 63)) - 1);
+        let r = (self.rank[word] + below.count_ones()) as usize;
+        &self.entries[self.starts[r] as usize..self.starts[r + 1] as usize]
     }
 }
 
@@ -134,29 +195,32 @@ pub(crate) struct Prefilter {
 impl Prefilter {
     /// Indexes `literals`.
     pub(crate) fn new(literals: Vec<Literal>) -> Prefilter {
+        let load = bucket_load();
         let mut grams = Vec::new();
         let mut pairs = Vec::new();
         let mut short = Vec::new();
         for (id, lit) in literals.iter().enumerate() {
             let bytes = &lit.bytes;
             let literal = id as u32;
-            let score = |k: usize| -> u32 {
-                // Rarer bytes and fewer case variants make a better gram.
-                bytes[k..k + 3]
+            let indexed =
+                |k: usize| -> u32 { gram3(&bytes[k..k + 3]) | (FOLD as u32 & 0x00FF_FFFF) };
+            // How many lookups of real text land in the gram's bucket (measured gram
+            // frequencies, common_grams.txt), then a static estimate to break ties.
+            let cost = |k: usize| -> u64 {
+                let static_cost: u64 = bytes[k..k + 3]
                     .iter()
-                    .map(|&b| commonness(b) + u32::from(lit.any_case && b.is_ascii_alphabetic()))
-                    .sum()
+                    .map(|&b| u64::from(commonness(b)))
+                    .sum();
+                load.get(&bucket(indexed(k))).copied().unwrap_or(0) * 64 + static_cost
             };
             let mut index_gram = |k: usize| {
-                for v in variants(&bytes[k..k + 3], lit.any_case) {
-                    grams.push((
-                        bucket(gram3(&v)),
-                        Entry {
-                            literal,
-                            offset: k as u32,
-                        },
-                    ));
-                }
+                grams.push((
+                    bucket(indexed(k)),
+                    Entry {
+                        literal,
+                        offset: k as u32,
+                    },
+                ));
             };
             match bytes.len() {
                 0..=2 => short.push(literal),
@@ -170,11 +234,19 @@ impl Prefilter {
                     }
                 }
                 n => {
-                    let k = (0..=n - 4)
-                        .min_by_key(|&k| score(k) + score(k + 1))
+                    // The scan tests grams at even positions only. Whatever the literal's
+                    // position, a gram at an even offset or one at an odd offset starts at an
+                    // even position: index the cheapest of each parity.
+                    let even = (0..=n - 3)
+                        .step_by(2)
+                        .min_by_key(|&k| cost(k))
                         .expect("n >= 4");
-                    index_gram(k);
-                    index_gram(k + 1);
+                    let odd = (1..=n - 3)
+                        .step_by(2)
+                        .min_by_key(|&k| cost(k))
+                        .expect("n >= 4");
+                    index_gram(even);
+                    index_gram(odd);
                 }
             }
         }
@@ -224,30 +296,25 @@ impl Prefilter {
         // Even positions i, i+2, i+4 of each 8-byte load; pairs at the odd positions.
         while i + 8 <= n {
             let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("8 bytes"));
-            let g = |j: u32| bucket(((w >> (16 * j)) & 0x00FF_FFFF) as u32);
+            let f = |j: u32| bucket((((w | FOLD) >> (16 * j)) & 0x00FF_FFFF) as u32);
             let p = |j: u32| ((w >> (16 * j + 8)) & 0xFFFF) as usize;
             // Separate, predictable branches: almost always all false.
-            if self.grams.test(g(0))
+            if self.grams.test(f(0))
                 || self.pairs.test(p(0))
-                || self.grams.test(g(1))
+                || self.grams.test(f(1))
                 || self.pairs.test(p(1))
-                || self.grams.test(g(2))
+                || self.grams.test(f(2))
                 || self.pairs.test(p(2))
             {
-                let mut found = 0u32;
-                for j in 0..3 {
-                    found |= u32::from(self.grams.test(g(j))) << (2 * j);
-                    found |= u32::from(self.pairs.test(p(j))) << (2 * j + 1);
-                }
-                self.hits_at(hay, i, w, found, &mut on_hit);
+                self.hits_at(hay, i, w, &mut on_hit);
             }
             i += 6;
         }
         // The tail: the gram at each even position and the pair at the odd one after it.
         while i + 3 <= n {
-            let g = bucket(gram3(&hay[i..]));
-            if self.grams.test(g) {
-                self.verify(hay, i, self.grams.entries(g), &mut on_hit);
+            let folded = bucket(gram3(&hay[i..]) | (FOLD as u32 & 0x00FF_FFFF));
+            if self.grams.test(folded) {
+                self.verify(hay, i, self.grams.entries(folded), &mut on_hit);
             }
             let p = (usize::from(hay[i + 2]) << 8) | usize::from(hay[i + 1]);
             if self.pairs.test(p) {
@@ -280,21 +347,15 @@ impl Prefilter {
     }
 
     #[inline(never)]
-    fn hits_at<F: FnMut(usize, usize, usize)>(
-        &self,
-        hay: &[u8],
-        i: usize,
-        w: u64,
-        found: u32,
-        on_hit: &mut F,
-    ) {
+    fn hits_at<F: FnMut(usize, usize, usize)>(&self, hay: &[u8], i: usize, w: u64, on_hit: &mut F) {
+        let wf = w | FOLD;
         for j in 0..3 {
-            if found & (1 << (2 * j)) != 0 {
-                let g = bucket(((w >> (16 * j)) & 0x00FF_FFFF) as u32);
-                self.verify(hay, i + 2 * j, self.grams.entries(g), on_hit);
+            let f = bucket(((wf >> (16 * j)) & 0x00FF_FFFF) as u32);
+            if self.grams.test(f) {
+                self.verify(hay, i + 2 * j, self.grams.entries(f), on_hit);
             }
-            if found & (1 << (2 * j + 1)) != 0 {
-                let p = ((w >> (16 * j + 8)) & 0xFFFF) as usize;
+            let p = ((w >> (16 * j + 8)) & 0xFFFF) as usize;
+            if self.pairs.test(p) {
                 self.verify(hay, i + 2 * j + 1, self.pairs.entries(p), on_hit);
             }
         }

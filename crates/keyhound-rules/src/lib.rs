@@ -10,6 +10,7 @@
 //! assert!(rules.iter().any(|r| r.id == "keyhound.jfrog.1"));
 //! ```
 
+pub mod gitleaks;
 mod schema;
 mod validate;
 

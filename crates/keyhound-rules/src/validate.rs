@@ -121,12 +121,10 @@ pub fn validate_with(rules: &[Rule], options: ValidateOptions) -> Vec<Problem> {
                 "needs at least one anchor or keyword for the prefilter".into(),
             );
         }
-        for lit in rule
-            .anchors
-            .iter()
-            .chain(&rule.keywords)
-            .chain(&rule.requires)
-        {
+        if rule.requires.iter().any(String::is_empty) {
+            err(ProblemLevel::Error, "requires has an empty literal".into());
+        }
+        for lit in rule.anchors.iter().chain(&rule.keywords) {
             // The prefilter indexes 3-byte grams; a shorter literal is searched on its own and
             // slows every scan (see keyhound-engine's prefilter).
             if lit.len() < 3 {

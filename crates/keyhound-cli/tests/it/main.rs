@@ -5,5 +5,6 @@ mod common;
 mod exit_codes;
 mod fixtures;
 mod formats;
+mod gitleaks;
 mod rules;
 mod scan_options;
