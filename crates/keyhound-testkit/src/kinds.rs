@@ -151,6 +151,26 @@ pub fn generate(kind: &str, seed: u64) -> Option<String> {
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD.encode(gcp_service_account(seed))
         }
+        "dockerconfigjson-b64" => {
+            use base64::Engine as _;
+            let b64 = &base64::engine::general_purpose::STANDARD;
+            let registry =
+                ["quay.io", "registry.acme.example:5000", "ghcr.io"][(seed % 3) as usize];
+            let user = format!("robot-{}", seed % 97);
+            let password = fake_more::shaped("{a:32}", seed).unwrap_or_default();
+            let auth = b64.encode(format!("{user}:{password}"));
+            b64.encode(format!(
+                "{{\"auths\":{{\"{registry}\":{{\"auth\":\"{auth}\"}}}}}}"
+            ))
+        }
+        "kube-client-key-b64" => {
+            use base64::Engine as _;
+            let key = fake::private_key(
+                ["RSA PRIVATE KEY", "EC PRIVATE KEY"][(seed % 2) as usize],
+                seed,
+            );
+            base64::engine::general_purpose::STANDARD.encode(key)
+        }
         "putty-key" => fake_more::putty_private_key(seed),
         "ssh2-private-key" => fake_more::ssh2_private_key(seed),
         "wireguard-key" => fake_more::wireguard_private_key(seed),
@@ -257,6 +277,8 @@ pub const KINDS: &[&str] = &[
     "jenkins-secret",
     "gcp-service-account",
     "gcp-service-account-b64",
+    "dockerconfigjson-b64",
+    "kube-client-key-b64",
     "putty-key",
     "ssh2-private-key",
     "wireguard-key",

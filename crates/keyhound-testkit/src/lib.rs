@@ -4,6 +4,7 @@
 //! [`fake`] generates credentials in the real formats (right prefixes, lengths, alphabets,
 //! checksums and JSON claims) from a seed. They are random, so they grant nothing anywhere.
 //! [`plant`] puts them into realistic files and lines, with the ground truth a scan must find.
+//! [`recall`] does the same for every built-in rule (the recall corpus).
 //!
 //! ```
 //! let key = keyhound_testkit::fake::jfrog_api_key(7);
@@ -14,3 +15,4 @@ pub mod fake;
 pub mod fake_more;
 pub mod kinds;
 pub mod plant;
+pub mod recall;

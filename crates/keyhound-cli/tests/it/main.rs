@@ -6,5 +6,6 @@ mod exit_codes;
 mod fixtures;
 mod formats;
 mod gitleaks;
+mod recall;
 mod rules;
 mod scan_options;
