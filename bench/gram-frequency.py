@@ -3,9 +3,10 @@
 corpus and prints the most frequent ones: `count<TAB>gram in hex`, most frequent first.
 
 The matcher's literal prefilter uses the list to index the rarest grams of each rule literal
-(crates/keyhound-engine/src/common_grams.txt). Regenerate it from a corpus of real code and text:
+(crates/keyhound-engine/src/common_grams.txt). Regenerate it from a corpus of real code and text
+(the checked-in table counts the whole 1.2 GB corpus of bench/build-corpus.sh):
 
-    bench/gram-frequency.py /work/bench-data/corpus --bytes 200000000 --top 4096 \
+    bench/gram-frequency.py /work/bench-data/corpus --bytes 2000000000 --top 4096 \
         > crates/keyhound-engine/src/common_grams.txt
 """
 import argparse

@@ -99,7 +99,7 @@ pub struct Matcher {
     /// Some rule has a `paths` filter or an allowlist with path or commit checks.
     path_conditions: bool,
     /// Distinct `requires` sets (case-insensitive literals), searched in an input only when a
-    /// rule that needs one has a candidate there.
+    /// rule that needs one has matched there.
     require_sets: Vec<aho_corasick::AhoCorasick>,
 }
 
@@ -194,9 +194,11 @@ impl Matcher {
             if !ids.insert(rule.id.clone()) {
                 return Err(CompileError::DuplicateId { rule_id: rule.id });
             }
-            let regex = Regex::new(&rule.pattern).map_err(|source| CompileError::Regex {
-                rule_id: rule.id.clone(),
-                source,
+            let regex = keyhound_rules::pattern_regex(&rule.pattern).map_err(|source| {
+                CompileError::Regex {
+                    rule_id: rule.id.clone(),
+                    source,
+                }
             })?;
             let mut secret_group = None;
             let mut context_groups = Vec::new();
@@ -229,7 +231,7 @@ impl Matcher {
                 let id = literal_id(keyword, true, &mut triggers);
                 triggers[id].push(idx);
             }
-            // `requires` is checked per input, and only when the rule has a candidate: it need
+            // `requires` is checked per input, and only when the rule has matched: it need
             // not be in the prefilter (common words like `artifactory` or `jfrog` there would
             // make every scan verify them).
             let requires = if rule.requires.is_empty() {
@@ -434,11 +436,6 @@ impl Matcher {
             let (rule, mut start, mut end) = scratch.windows[i];
             i += 1;
             let compiled = &self.rules[rule];
-            let satisfied = match compiled.requires {
-                None => true,
-                Some(set) => *scratch.required[set]
-                    .get_or_insert_with(|| self.require_sets[set].is_match(hay)),
-            };
             // Merge this rule's overlapping windows into one search.
             loop {
                 while i < scratch.windows.len()
@@ -448,10 +445,19 @@ impl Matcher {
                     end = end.max(scratch.windows[i].2);
                     i += 1;
                 }
-                if satisfied {
-                    let locs = scratch.locations[rule]
-                        .get_or_insert_with(|| compiled.regex.capture_locations());
-                    self.confirm(rule, hay, start, end, locs, &mut candidates);
+                let locs = scratch.locations[rule]
+                    .get_or_insert_with(|| compiled.regex.capture_locations());
+                let before = candidates.len();
+                self.confirm(rule, hay, start, end, locs, &mut candidates);
+                // `requires` is checked only for a rule that matched: searching the whole
+                // input for its literals costs far more than the regex in a small window, and
+                // the windows of keyword rules rarely match.
+                if let Some(set) = compiled.requires
+                    && candidates.len() > before
+                    && !*scratch.required[set]
+                        .get_or_insert_with(|| self.require_sets[set].is_match(hay))
+                {
+                    candidates.truncate(before);
                 }
                 if i < scratch.windows.len() && scratch.windows[i].0 == rule {
                     (_, start, end) = scratch.windows[i];

@@ -561,7 +561,7 @@ pub fn convert(source_name: &str, text: &str) -> Result<Conversion, Error> {
                 continue;
             }
         };
-        if let Err(e) = regex::bytes::Regex::new(&pattern) {
+        if let Err(e) = crate::pattern_regex(&pattern) {
             note(
                 NoteLevel::Error,
                 format!("the regex does not compile in Rust's regex ({e}); left out"),

@@ -21,6 +21,19 @@ pub use validate::{Problem, ProblemLevel, ValidateOptions, validate, validate_wi
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// Compiles a rule pattern as the matcher runs it: over bytes, with Unicode off, so `.` and
+/// negated classes match any byte and `\s`, `\d`, `\w`, `\b` and `(?i)` are ASCII. Secrets
+/// are ASCII, and byte automata are several times smaller and faster to build than Unicode
+/// ones (300 rules compile in a tenth of the time). A pattern that needs Unicode
+/// (`\p{Greek}`) either says so with `(?u:…)` or, if it does not compile without Unicode, is
+/// compiled with Unicode on.
+pub fn pattern_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+        .or_else(|_| regex::bytes::Regex::new(pattern))
+}
+
 /// Errors while reading rule data.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

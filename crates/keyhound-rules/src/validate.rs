@@ -80,9 +80,7 @@ pub fn validate(rules: &[Rule]) -> Vec<Problem> {
 }
 
 fn regex_error(pattern: &str) -> Option<String> {
-    regex::bytes::Regex::new(pattern)
-        .err()
-        .map(|e| e.to_string())
+    crate::pattern_regex(pattern).err().map(|e| e.to_string())
 }
 
 /// [`validate`] with a choice of what is required.
@@ -136,7 +134,7 @@ pub fn validate_with(rules: &[Rule], options: ValidateOptions) -> Vec<Problem> {
                 );
             }
         }
-        match regex::bytes::Regex::new(&rule.pattern) {
+        match crate::pattern_regex(&rule.pattern) {
             Ok(re) => {
                 if !re.capture_names().flatten().any(|n| n == "secret") {
                     err(
