@@ -20,6 +20,14 @@
 //!   even offset and one at an odd offset, so whatever the literal's position one of them
 //!   starts at an even position.
 //!
+//! - Only literals that contain no other literal are indexed (`containing`): `client_token`
+//!   is found where `token` is, by comparing the bytes around it. With 300 rules two thirds
+//!   of the literals contain another one.
+//! - Where a gram bit is set, a second bitmap checks that the bytes one past the gram extend
+//!   some indexed gram (`Prefilter::extends`) before the bucket's entries are read: most
+//!   gram hits in real code are common 3-grams of keywords (`tok`, `pas`), which the 4th byte
+//!   tells apart. Entries compare a literal's first 8 bytes with one load (`Head`).
+//!
 //! Unlike a DFA, the per-byte work has no dependent memory load, so it runs at about a cycle
 //! per byte whatever the number of literals, and every occurrence is found, overlapping or
 //! not. Why not the `aho-corasick` crate: with ~100 case-insensitive keywords no SIMD
@@ -30,10 +38,36 @@ const TABLE_BITS: u32 = 18;
 const FOLD: u64 = 0x2020_2020_2020_2020;
 const BITMAP_WORDS: usize = (1 << TABLE_BITS) / 64;
 const PAIR_WORDS: usize = (1 << 16) / 64;
+/// The extension filter (see [`Prefilter::extends`]): 128 Ki-bit, 16 KiB. It is read only
+/// where a gram bit is set, so it need not stay in L1 with the gram table.
+const EXT_BITS: u32 = 17;
+const EXT_WORDS: usize = (1 << EXT_BITS) / 64;
 
 #[inline(always)]
 fn bucket(gram: u32) -> usize {
     (gram.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
+}
+
+/// The extension filter's three keys: a 4-gram that extends an indexed gram forward or
+/// backward by one byte, or a whole 3-byte literal. Distinct multipliers keep them apart.
+#[inline(always)]
+fn ext_forward(gram4: u32) -> usize {
+    (gram4.wrapping_mul(0x85EB_CA77) >> (32 - EXT_BITS)) as usize
+}
+
+#[inline(always)]
+fn ext_backward(gram4: u32) -> usize {
+    (gram4.wrapping_mul(0xC2B2_AE3D) >> (32 - EXT_BITS)) as usize
+}
+
+#[inline(always)]
+fn ext_whole(gram3: u32) -> usize {
+    (gram3.wrapping_mul(0x27D4_EB2F) >> (32 - EXT_BITS)) as usize
+}
+
+#[inline(always)]
+fn gram4(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
 #[inline(always)]
@@ -117,6 +151,103 @@ pub(crate) struct Literal {
     pub any_case: bool,
 }
 
+impl Literal {
+    /// Whether `window` is this literal's bytes from `from` on.
+    #[inline]
+    fn matches_from(&self, from: usize, window: &[u8]) -> bool {
+        let bytes = &self.bytes[from..];
+        if self.any_case {
+            window.eq_ignore_ascii_case(bytes)
+        } else {
+            window == bytes
+        }
+    }
+}
+
+/// A literal's first 8 bytes, compared with one load: `(word | fold) & mask == value`. A
+/// byte-wise comparison loop mispredicts its exit on almost every candidate, and candidates
+/// are most of the prefilter's cost once the table is dense (issue #6).
+#[derive(Clone, Copy)]
+struct Head {
+    value: u64,
+    mask: u64,
+    /// 0x20 under each letter of an any-case literal: `b | 0x20` is a letter's lower case.
+    fold: u64,
+}
+
+impl Head {
+    fn new(lit: &Literal) -> Head {
+        let mut head = Head {
+            value: 0,
+            mask: 0,
+            fold: 0,
+        };
+        for (i, &b) in lit.bytes.iter().take(8).enumerate() {
+            let shift = 8 * i;
+            head.mask |= 0xFF << shift;
+            if lit.any_case && b.is_ascii_alphabetic() {
+                head.value |= u64::from(b.to_ascii_lowercase()) << shift;
+                head.fold |= 0x20 << shift;
+            } else {
+                head.value |= u64::from(b) << shift;
+            }
+        }
+        head
+    }
+}
+
+/// For each literal that contains another one, a literal it contains that contains no other
+/// (a root), and the root's offset within it; `None` for roots.
+///
+/// Only roots are indexed: a literal is looked for where its root is found, by comparing the
+/// bytes around it. Keywords share parts (`token` in `client_token`, `gitlab_token`,
+/// `circleci_token`...), and with 300 rules two thirds of all literals contain another; each
+/// indexed literal adds two grams that real text hits (`ken`, `_to`), so indexing only roots
+/// cuts the gram hits by a third. A literal that matches in any case cannot be found through
+/// a case-sensitive root, so that pair does not count as containment.
+fn containing(literals: &[Literal]) -> Vec<Option<(usize, u32)>> {
+    // Every literal of 3+ bytes by its (lowercased if any-case) bytes.
+    let mut by_bytes: std::collections::HashMap<(&[u8], bool), usize> =
+        std::collections::HashMap::new();
+    for (id, lit) in literals.iter().enumerate() {
+        if lit.bytes.len() >= 3 {
+            by_bytes.entry((&lit.bytes, lit.any_case)).or_insert(id);
+        }
+    }
+    // The literals each one contains, found through its substrings.
+    let contained = |id: usize| -> Vec<(usize, u32)> {
+        let lit = &literals[id];
+        let lower = lit.bytes.to_ascii_lowercase();
+        let n = lit.bytes.len();
+        let mut out = Vec::new();
+        for len in (3..n).rev() {
+            for at in 0..=n - len {
+                if let Some(&other) = by_bytes.get(&(&lower[at..at + len], true)) {
+                    out.push((other, at as u32));
+                }
+                if !lit.any_case {
+                    if let Some(&other) = by_bytes.get(&(&lit.bytes[at..at + len], false)) {
+                        out.push((other, at as u32));
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut parent = vec![None; literals.len()];
+    for (id, lit) in literals.iter().enumerate() {
+        if lit.bytes.len() < 4 {
+            continue;
+        }
+        // The longest contained root (rarer than a short one), at its first offset: every
+        // occurrence of the literal holds one occurrence of the root there.
+        parent[id] = contained(id)
+            .into_iter()
+            .find(|&(other, _)| contained(other).is_empty());
+    }
+    parent
+}
+
 #[derive(Clone, Copy)]
 struct Entry {
     literal: u32,
@@ -186,10 +317,16 @@ impl<const WORDS: usize> Index<WORDS> {
 pub(crate) struct Prefilter {
     grams: Index<BITMAP_WORDS>,
     pairs: Index<PAIR_WORDS>,
+    /// For every indexed gram, its literal's bytes one past it (see [`Prefilter::extends`]).
+    ext: Box<[u64; EXT_WORDS]>,
     literals: Vec<Literal>,
     /// Literals shorter than 3 bytes (rules validation forbids them; custom rules compiled
     /// without validation still work, slowly).
     short: Vec<u32>,
+    /// For each indexed literal, the literals that contain it and are found through it:
+    /// `(literal, offset of this literal within it)` (see [`containing`]).
+    children: Vec<Vec<(u32, u32)>>,
+    heads: Vec<Head>,
 }
 
 impl Prefilter {
@@ -199,7 +336,14 @@ impl Prefilter {
         let mut grams = Vec::new();
         let mut pairs = Vec::new();
         let mut short = Vec::new();
+        let mut ext = Box::new([0u64; EXT_WORDS]);
+        let parent = containing(&literals);
+        let mut children = vec![Vec::new(); literals.len()];
         for (id, lit) in literals.iter().enumerate() {
+            if let Some((root, offset)) = parent[id] {
+                children[root].push((id as u32, offset));
+                continue;
+            }
             let bytes = &lit.bytes;
             let literal = id as u32;
             let indexed =
@@ -214,6 +358,16 @@ impl Prefilter {
                 load.get(&bucket(indexed(k))).copied().unwrap_or(0) * 64 + static_cost
             };
             let mut index_gram = |k: usize| {
+                // The gram's extension: the 4-gram one byte further on in the literal, else
+                // one byte back, else (a 3-byte literal) the literal itself.
+                let key = if k + 4 <= bytes.len() {
+                    ext_forward(gram4(&bytes[k..]) | FOLD as u32)
+                } else if k >= 1 {
+                    ext_backward(gram4(&bytes[k - 1..]) | FOLD as u32)
+                } else {
+                    ext_whole(indexed(k))
+                };
+                ext[key / 64] |= 1 << (key % 64);
                 grams.push((
                     bucket(indexed(k)),
                     Entry {
@@ -253,9 +407,43 @@ impl Prefilter {
         Prefilter {
             grams: Index::new(grams),
             pairs: Index::new(pairs),
+            ext,
+            heads: literals.iter().map(Head::new).collect(),
             literals,
             short,
+            children,
         }
+    }
+
+    /// Where the gram at `at` is set in the table, whether the bytes around it also extend
+    /// some indexed gram by one byte (or, for a 3-byte literal, are that literal): a second,
+    /// cheaper filter before [`Prefilter::verify`] touches the bucket's entries. Most 3-grams
+    /// of literals are common in text ("tok", "sec", "pas"), and in real code nine in ten
+    /// bucket hits are such genuine gram matches, which the one-byte extension rejects
+    /// (docs/benchmarks.md, issue #6). An extension cut off by the end of the input cannot
+    /// belong to a literal that fits, so it only fails.
+    #[inline(always)]
+    fn extends(&self, hay: &[u8], at: usize) -> bool {
+        let fold4 = FOLD as u32;
+        hay.get(at..at + 4)
+            .is_some_and(|b| self.ext_test(ext_forward(gram4(b) | fold4)))
+            || at
+                .checked_sub(1)
+                .and_then(|s| hay.get(s..s + 4))
+                .is_some_and(|b| self.ext_test(ext_backward(gram4(b) | fold4)))
+            || self.is_whole(hay, at)
+    }
+
+    /// Whether the 3 bytes at `at` may be a whole 3-byte literal.
+    #[inline(always)]
+    fn is_whole(&self, hay: &[u8], at: usize) -> bool {
+        hay.get(at..at + 3)
+            .is_some_and(|b| self.ext_test(ext_whole(gram3(b) | (FOLD as u32 & 0x00FF_FFFF))))
+    }
+
+    #[inline(always)]
+    fn ext_test(&self, b: usize) -> bool {
+        (self.ext[(b >> 6) % EXT_WORDS] >> (b & 63)) & 1 != 0
     }
 
     #[inline(never)]
@@ -271,21 +459,36 @@ impl Prefilter {
             let Some(start) = at.checked_sub(e.offset as usize) else {
                 continue;
             };
-            let lit = &self.literals[e.literal as usize];
-            let end = start + lit.bytes.len();
-            if end > hay.len() {
+            let Some(end) = self.is_at(e.literal as usize, hay, start) else {
                 continue;
-            }
-            let window = &hay[start..end];
-            let equal = if lit.any_case {
-                window.eq_ignore_ascii_case(&lit.bytes)
-            } else {
-                window == lit.bytes
             };
-            if equal {
-                on_hit(e.literal as usize, start, end);
+            on_hit(e.literal as usize, start, end);
+            for &(child, offset) in &self.children[e.literal as usize] {
+                if let Some(start) = start.checked_sub(offset as usize)
+                    && let Some(end) = self.is_at(child as usize, hay, start)
+                {
+                    on_hit(child as usize, start, end);
+                }
             }
         }
+    }
+
+    /// The end of literal `id` if it occurs at `start`.
+    #[inline(always)]
+    fn is_at(&self, id: usize, hay: &[u8], start: usize) -> Option<usize> {
+        let lit = &self.literals[id];
+        let end = start + lit.bytes.len();
+        let window = hay.get(start..end)?;
+        let found = match hay.get(start..start + 8) {
+            Some(word) => {
+                let head = self.heads[id];
+                let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+                (word | head.fold) & head.mask == head.value
+                    && (window.len() <= 8 || lit.matches_from(8, &window[8..]))
+            }
+            None => lit.matches_from(0, window),
+        };
+        found.then_some(end)
     }
 
     /// Calls `on_hit(literal, start, end)` for every occurrence of every literal, in roughly
@@ -313,11 +516,11 @@ impl Prefilter {
         // The tail: the gram at each even position and the pair at the odd one after it.
         while i + 3 <= n {
             let folded = bucket(gram3(&hay[i..]) | (FOLD as u32 & 0x00FF_FFFF));
-            if self.grams.test(folded) {
+            if self.grams.test(folded) && self.extends(hay, i) {
                 self.verify(hay, i, self.grams.entries(folded), &mut on_hit);
             }
             let p = (usize::from(hay[i + 2]) << 8) | usize::from(hay[i + 1]);
-            if self.pairs.test(p) {
+            if self.pairs.test(p) && self.is_whole(hay, i + 1) {
                 self.verify(hay, i + 1, self.pairs.entries(p), &mut on_hit);
             }
             i += 2;
@@ -351,11 +554,11 @@ impl Prefilter {
         let wf = w | FOLD;
         for j in 0..3 {
             let f = bucket(((wf >> (16 * j)) & 0x00FF_FFFF) as u32);
-            if self.grams.test(f) {
+            if self.grams.test(f) && self.extends(hay, i + 2 * j) {
                 self.verify(hay, i + 2 * j, self.grams.entries(f), on_hit);
             }
             let p = ((w >> (16 * j + 8)) & 0xFFFF) as usize;
-            if self.pairs.test(p) {
+            if self.pairs.test(p) && self.is_whole(hay, i + 2 * j + 1) {
                 self.verify(hay, i + 2 * j + 1, self.pairs.entries(p), on_hit);
             }
         }
@@ -432,6 +635,46 @@ mod tests {
     }
 
     #[test]
+    fn literals_are_found_through_the_literals_they_contain() {
+        let l = lits(&[
+            ("token", true),
+            ("client_token", true),
+            ("gitlab_token_x", true),
+            ("Token", false),
+            ("MyToken", false),
+            ("mytokens", true),
+            ("tokentoken", true),
+            ("okenTok", false),
+        ]);
+        let parent = containing(&l);
+        assert_eq!(parent[0], None);
+        assert_eq!(parent[1], Some((0, 7)));
+        assert_eq!(
+            parent[3], None,
+            "a case-sensitive literal does not contain itself"
+        );
+        assert!(parent[4].is_some());
+        assert_eq!(parent[6], Some((0, 0)), "the first of two occurrences");
+        assert_eq!(parent[7], None);
+        let exact_only = containing(&lits(&[("Token", false), ("my_token", true)]));
+        assert_eq!(
+            exact_only[1], None,
+            "an any-case literal cannot be found through a case-sensitive one"
+        );
+        let p = Prefilter::new(l.clone());
+        let hay =
+            b"CLIENT_TOKEN=1 client_token gitlab_token_x MyToken mytoKENS tokentokentoken okenTok";
+        assert_eq!(hits(&p, hay), naive(&l, hay));
+        for pad in 0..12 {
+            for lit in &l {
+                let mut hay = vec![b'.'; pad];
+                hay.extend_from_slice(&lit.bytes);
+                assert_eq!(hits(&p, &hay), naive(&l, &hay), "pad {pad}");
+            }
+        }
+    }
+
+    #[test]
     fn case_sensitive_anchors_are_exact() {
         let l = lits(&[("ACe", false), ("AKCp", false)]);
         let p = Prefilter::new(l.clone());
@@ -461,6 +704,30 @@ mod tests {
         let mut state = 12345u64;
         let alphabet = b"tokenTOKENsecretSECRETghp_xoxXOXAP1a-bB ";
         for len in [0, 1, 2, 3, 7, 8, 9, 63, 64, 65, 1000] {
+            let hay: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    alphabet[(state >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            assert_eq!(hits(&p, &hay), naive(&l, &hay), "len {len}");
+        }
+        // Literals inside literals, in both cases, near and across each other.
+        let l = lits(&[
+            ("tok", true),
+            ("token", true),
+            ("_token", true),
+            ("api_token", true),
+            ("TOKEN", false),
+            ("ToKen_", false),
+            ("en_a", true),
+            ("pi_t", false),
+        ]);
+        let p = Prefilter::new(l.clone());
+        let alphabet = b"tokenTOKEN_api_ \n";
+        for len in [3, 4, 5, 8, 9, 17, 64, 65, 4000] {
             let hay: Vec<u8> = (0..len)
                 .map(|_| {
                     state = state
