@@ -85,6 +85,7 @@ impl<'s> Collector<'s> {
                     secret: p.secret,
                     facts,
                     locations: p.occurrences.into_iter().map(|(l, _)| l).collect(),
+                    checks: crate::Checks::default(),
                 }
             })
             .collect();
@@ -177,6 +178,7 @@ impl Worker for CollectWorker<'_> {
         if self.matches.is_empty() {
             return;
         }
+        crate::instance_url::annotate(blob.data, &mut self.matches, &scanner.matcher);
         let path = blob.origin.display_path();
         let mut cursor = LineCursor::new(blob.data);
         let mut reported = 0;

@@ -15,6 +15,7 @@
 
 mod collect;
 mod fingerprint;
+pub mod instance_url;
 mod position;
 
 use std::collections::BTreeMap;
@@ -85,6 +86,22 @@ pub struct Finding {
     pub facts: Facts,
     /// Every location, sorted.
     pub locations: Vec<Location>,
+    /// Results of online checks (live validation, blast radius), filled in after the scan by
+    /// the commands that run them.
+    pub checks: Checks,
+}
+
+/// What online checks found about a finding. Each part is the JSON form of the checker's
+/// result (`keyhound-jfrog` defines the shapes), kept as data so that this crate does not
+/// depend on the checkers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Checks {
+    /// Live validation: `{status, reason, instance, endpoint, http_status, checked_at, ...}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<serde_json::Value>,
+    /// What a live credential can reach: `{user, admin, groups, repositories, summary, ...}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blast_radius: Option<serde_json::Value>,
 }
 
 impl Finding {

@@ -4,6 +4,9 @@
 //! [`fake`] generates credentials in the real formats (right prefixes, lengths, alphabets,
 //! checksums and JSON claims) from a seed. They are random, so they grant nothing anywhere.
 //! [`plant`] puts them into realistic files and lines, with the ground truth a scan must find.
+//! [`jfrog_emulator`] and [`vault_emulator`] are HTTP emulators of Artifactory + JFrog Access
+//! and of Vault KV v2 that tests run on loopback ([`serve`]), over TLS with a throwaway CA
+//! ([`tls`]) when needed.
 //!
 //! ```
 //! let key = keyhound_testkit::fake::jfrog_api_key(7);
@@ -11,4 +14,8 @@
 //! ```
 
 pub mod fake;
+pub mod jfrog_emulator;
 pub mod plant;
+pub mod serve;
+pub mod tls;
+pub mod vault_emulator;
