@@ -14,8 +14,12 @@ use keyhound_scan::{Progress, ScanReport, Scanner, ScannerOptions};
 use keyhound_sources::Limits;
 use keyhound_sources::fs_walk::WalkOptions;
 
+use keyhound_jfrog::enrich::{EnrichOptions, enrich, plan_findings};
+use keyhound_jfrog::validate::Validator;
+
 use crate::args::{FormatArg, GlobalArgs, ScanArgs, stderr_is_terminal};
 use crate::cmd_rules::load_rules;
+use crate::settings;
 
 /// Exit code when the scan found nothing and every input was read.
 pub const EXIT_CLEAN: u8 = 0;
@@ -176,6 +180,47 @@ fn base_uri() -> Option<String> {
     Some(format!("file://{encoded}"))
 }
 
+/// `--validate-plan`: every request validation would send, on stdout; nothing is sent.
+fn print_plan(
+    global: &GlobalArgs,
+    args: &ScanArgs,
+    js: &settings::JfrogSettings,
+    report: &ScanReport,
+    now: i64,
+) -> Result<ExitCode> {
+    let plan = plan_findings(&js.resolver, &report.findings, now);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if matches!(args.format, FormatArg::Json | FormatArg::Jsonl) {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "requests": plan }))?;
+        writeln!(out)?;
+    } else {
+        for p in &plan {
+            writeln!(
+                out,
+                "{} {}  auth={}  rule={}  fingerprint={}  when={}{}",
+                p.method,
+                p.url,
+                p.auth,
+                p.rule.as_deref().unwrap_or("-"),
+                p.fingerprint,
+                p.when,
+                if p.trusted { "" } else { "  (discovered: public addresses only)" }
+            )?;
+        }
+    }
+    out.flush()?;
+    if !global.quiet {
+        eprintln!(
+            "validation plan: {} request{} for {} finding{}; nothing was sent",
+            plan.len(),
+            if plan.len() == 1 { "" } else { "s" },
+            report.findings.len(),
+            if report.findings.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(ExitCode::from(EXIT_CLEAN))
+}
+
 /// Runs `keyhound scan`.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
     let rules = load_rules(&args.rules)?;
@@ -218,6 +263,48 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
     })();
     display.finish();
     result?;
+
+    if args.validate || args.validate_plan {
+        let files = settings::discover(global, &paths)?;
+        let js = settings::jfrog(&args.jfrog, &files)?;
+        let now = keyhound_jfrog::now();
+        if args.validate_plan {
+            return print_plan(global, args, &js, &report, now);
+        }
+        let admin = js.admin()?;
+        let client = js.client()?;
+        let validator = Arc::new(Validator::new(client));
+        let opts = EnrichOptions {
+            blast_radius: !args.no_blast_radius,
+            admin,
+            now,
+        };
+        let rt = settings::runtime()?;
+        let checked = rt.block_on(enrich(validator, &js.resolver, &mut report.findings, &opts));
+        report.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.locations.first().cmp(&b.locations.first()))
+        });
+        if !global.quiet {
+            let verdicts: Vec<String> = checked
+                .verdicts
+                .iter()
+                .map(|(v, n)| format!("{n} {v}"))
+                .collect();
+            eprintln!(
+                "validation: {} credential{} checked ({}); egress log: {}",
+                checked.checked,
+                if checked.checked == 1 { "" } else { "s" },
+                if verdicts.is_empty() {
+                    "none".to_owned()
+                } else {
+                    verdicts.join(", ")
+                },
+                js.egress_log.display()
+            );
+        }
+    }
 
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let opts = RenderOptions {
