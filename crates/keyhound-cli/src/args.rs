@@ -269,7 +269,10 @@ pub struct InspectArgs {
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
     /// A token value, `-` to read it from stdin, or a finding fingerprint (with --report).
-    #[arg(value_name = "TOKEN|-|FINGERPRINT", required_unless_present = "token_id")]
+    #[arg(
+        value_name = "TOKEN|-|FINGERPRINT",
+        required_unless_present = "token_id"
+    )]
     pub target: Option<String>,
     /// A scan's JSON report to look the fingerprint up in (run the scan with --show-secrets to
     /// revoke by value; otherwise the token id in the finding's facts is used).

@@ -167,7 +167,11 @@ fn write_text(
             }
         }
         None => {
-            writeln!(out, "{}password (not a recognised token format)", label("kind"))?;
+            writeln!(
+                out,
+                "{}password (not a recognised token format)",
+                label("kind")
+            )?;
             writeln!(out, "{}{fp}", label("fingerprint"))?;
         }
     }
@@ -266,7 +270,9 @@ pub fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode> {
                     "facts": i.facts,
                     "risks": i.risks,
                 }),
-                None => json!({"kind": "password", "fingerprint": fp, "redacted": cred.secret.redacted()}),
+                None => {
+                    json!({"kind": "password", "fingerprint": fp, "redacted": cred.secret.redacted()})
+                }
             };
             if let Some(v) = validation {
                 doc["validation"] = v;

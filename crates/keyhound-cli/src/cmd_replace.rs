@@ -44,17 +44,21 @@ impl Destination {
 fn destination(args: &ReplaceArgs) -> Result<Destination> {
     if let Some(p) = &args.output_file {
         if p.exists() {
-            bail!("{} exists; the new token is written only to a new file", p.display());
+            bail!(
+                "{} exists; the new token is written only to a new file",
+                p.display()
+            );
         }
         return Ok(Destination::File(p.clone()));
     }
     if args.stdout {
         return Ok(Destination::Stdout);
     }
-    let addr = args
-        .vault_addr
-        .clone()
-        .or_else(|| std::env::var(ENV_VAULT_ADDR).ok().filter(|_| args.vault_path.is_some()));
+    let addr = args.vault_addr.clone().or_else(|| {
+        std::env::var(ENV_VAULT_ADDR)
+            .ok()
+            .filter(|_| args.vault_path.is_some())
+    });
     if let (Some(addr), Some(path)) = (addr, &args.vault_path) {
         let url = url::Url::parse(&addr).context("invalid --vault-addr")?;
         let target = VaultTarget::new(url, path)?;
@@ -154,21 +158,39 @@ pub fn run(global: &GlobalArgs, args: &ReplaceArgs) -> Result<ExitCode> {
         username: user.clone(),
         scope: scope.clone(),
         expires_in: args.expires_in,
-        description: format!("keyhound replace: successor of leaked {old_name} (incident {incident})"),
+        description: format!(
+            "keyhound replace: successor of leaked {old_name} (incident {incident})"
+        ),
     };
     let mut err = io::stderr().lock();
-    writeln!(err, "plan: mint a successor on {}", display_url(&instance.url))?;
+    writeln!(
+        err,
+        "plan: mint a successor on {}",
+        display_url(&instance.url)
+    )?;
     writeln!(err, "  user         {user}")?;
     writeln!(err, "  scope        {scope} ({why})")?;
-    writeln!(err, "  expires in   {} s ({:.1} days)", req.expires_in, req.expires_in as f64 / 86_400.0)?;
+    writeln!(
+        err,
+        "  expires in   {} s ({:.1} days)",
+        req.expires_in,
+        req.expires_in as f64 / 86_400.0
+    )?;
     writeln!(err, "  description  {}", req.description)?;
     writeln!(err, "  written to   {}", dest.describe())?;
-    writeln!(err, "  POST {}  (admin: Authorization: Bearer)", instance.endpoint("/access/api/v1/tokens"))?;
+    writeln!(
+        err,
+        "  POST {}  (admin: Authorization: Bearer)",
+        instance.endpoint("/access/api/v1/tokens")
+    )?;
     drop(err);
     if args.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
-    confirm(&format!("Mint on {}?", display_url(&instance.url)), args.yes)?;
+    confirm(
+        &format!("Mint on {}?", display_url(&instance.url)),
+        args.yes,
+    )?;
     let audit = AuditLog::open(&js.audit_log).context("cannot open the audit log")?;
 
     let result = rt.block_on(async {
@@ -220,7 +242,10 @@ pub fn run(global: &GlobalArgs, args: &ReplaceArgs) -> Result<ExitCode> {
         }
         Destination::Vault(target, token) => {
             let mut data = Map::new();
-            data.insert("token".into(), minted.access_token.expose_str().into_owned().into());
+            data.insert(
+                "token".into(),
+                minted.access_token.expose_str().into_owned().into(),
+            );
             data.insert("token_id".into(), minted.token_id.clone().into());
             data.insert("user".into(), user.clone().into());
             data.insert("scope".into(), minted.scope.clone().into());
@@ -273,7 +298,12 @@ pub fn run(global: &GlobalArgs, args: &ReplaceArgs) -> Result<ExitCode> {
             expires_at.as_deref().unwrap_or("never"),
             dest.describe()
         )?;
-        writeln!(out, "verified: {} on {}", check.display(), display_url(&instance.url))?;
+        writeln!(
+            out,
+            "verified: {} on {}",
+            check.display(),
+            display_url(&instance.url)
+        )?;
         writeln!(
             out,
             "next: roll it out, then revoke the old credential with keyhound revoke"

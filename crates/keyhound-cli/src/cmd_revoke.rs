@@ -131,7 +131,12 @@ fn facts_from_json(v: &Value) -> Facts {
         match k.as_str() {
             "kind" => facts.kind = val.as_str().map(str::to_owned),
             "flags" => {
-                for flag in val.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                for flag in val
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
                     let f = match flag {
                         "never_expires" => Flag::NeverExpires,
                         "admin_scope" => Flag::AdminScope,
@@ -222,14 +227,22 @@ pub fn run(global: &GlobalArgs, args: &RevokeArgs) -> Result<ExitCode> {
     let instance = trusted_instance(&js, &resolved)?;
     let plan = revoke::plan(&resolved.target, &instance, args.target.user.as_deref())?;
     let mut err = io::stderr().lock();
-    writeln!(err, "plan: {} on {}", plan.description, display_url(&instance.url))?;
+    writeln!(
+        err,
+        "plan: {} on {}",
+        plan.description,
+        display_url(&instance.url)
+    )?;
     for s in &plan.steps {
         writeln!(err, "  {} {}  ({}; {})", s.method, s.url, s.auth, s.when)?;
     }
     drop(err);
     if args.dry_run {
         if args.format == SimpleFormat::Json {
-            println!("{}", serde_json::to_string_pretty(&json!({"dry_run": true, "plan": plan}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"dry_run": true, "plan": plan}))?
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -241,7 +254,10 @@ pub fn run(global: &GlobalArgs, args: &RevokeArgs) -> Result<ExitCode> {
         )))
         .context("revoking needs an admin credential"));
     }
-    confirm(&format!("Revoke on {}?", display_url(&instance.url)), args.yes)?;
+    confirm(
+        &format!("Revoke on {}?", display_url(&instance.url)),
+        args.yes,
+    )?;
     let audit = AuditLog::open(&js.audit_log).context("cannot open the audit log")?;
     let client = js.client()?;
     let rt = settings::runtime()?;

@@ -204,7 +204,11 @@ fn print_plan(
                 p.rule.as_deref().unwrap_or("-"),
                 p.fingerprint,
                 p.when,
-                if p.trusted { "" } else { "  (discovered: public addresses only)" }
+                if p.trusted {
+                    ""
+                } else {
+                    "  (discovered: public addresses only)"
+                }
             )?;
         }
     }

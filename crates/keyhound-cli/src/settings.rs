@@ -167,7 +167,11 @@ pub struct JfrogSettings {
 }
 
 fn parse_resolve(spec: &str) -> Result<(String, u16, IpAddr)> {
-    let bad = || Hint(format!("--resolve {spec:?} must be HOST:PORT:ADDR, such as evil.example:443:127.0.0.1"));
+    let bad = || {
+        Hint(format!(
+            "--resolve {spec:?} must be HOST:PORT:ADDR, such as evil.example:443:127.0.0.1"
+        ))
+    };
     let (host, rest) = spec.split_once(':').ok_or_else(bad)?;
     let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
     let port: u16 = port.parse().map_err(|_| bad())?;
@@ -269,9 +273,8 @@ pub fn jfrog(args: &JfrogArgs, files: &[Loaded]) -> Result<JfrogSettings> {
 impl JfrogSettings {
     /// The HTTP client, writing to the egress log (opened now).
     pub fn client(&self) -> Result<Arc<Client>> {
-        let log: Arc<dyn EgressLog> = Arc::new(
-            JsonLinesLog::open(&self.egress_log).context("cannot open the egress log")?,
-        );
+        let log: Arc<dyn EgressLog> =
+            Arc::new(JsonLinesLog::open(&self.egress_log).context("cannot open the egress log")?);
         Ok(Arc::new(Client::new(self.client.clone(), log)))
     }
 

@@ -233,7 +233,10 @@ pub async fn blast_radius(
     let mut user_admin = None;
     let mut user_groups = Vec::new();
     if let Some(u) = &user {
-        match ctx.get_json(&format!("/access/api/v2/users/{}", seg(u))).await {
+        match ctx
+            .get_json(&format!("/access/api/v2/users/{}", seg(u)))
+            .await
+        {
             Some(details) => {
                 let flag = |k: &str| details.get(k).and_then(Value::as_bool).unwrap_or(false);
                 user_admin = Some(flag("admin") || flag("effective_admin"));
@@ -387,14 +390,8 @@ pub async fn blast_radius(
     let mut counts = BTreeMap::new();
     counts.insert("readable".to_owned(), repositories.len());
     counts.insert("writable_local".to_owned(), writable_local.len());
-    counts.insert(
-        "deletable".to_owned(),
-        count(&|r| r.delete == Some(true)),
-    );
-    counts.insert(
-        "manageable".to_owned(),
-        count(&|r| r.manage == Some(true)),
-    );
+    counts.insert("deletable".to_owned(), count(&|r| r.delete == Some(true)));
+    counts.insert("manageable".to_owned(), count(&|r| r.manage == Some(true)));
     let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "y" } else { "ies" });
     let mut parts = Vec::new();
     if admin_effective {
@@ -431,7 +428,11 @@ pub async fn blast_radius(
         notes.push(format!(
             "{consumed_local} writable local repositor{} served to consumers through virtual \
              repositories: a supply-chain compromise path",
-            if consumed_local == 1 { "y is" } else { "ies are" }
+            if consumed_local == 1 {
+                "y is"
+            } else {
+                "ies are"
+            }
         ));
     }
     BlastRadius {

@@ -139,6 +139,14 @@ impl Credential {
             inner = (kind != CredentialKind::Other).then_some(kind);
             kind = CredentialKind::Password;
         }
+        // A token names its user in its subject.
+        let username = username.or_else(|| {
+            facts
+                .fields
+                .get("user")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
         Credential {
             kind,
             inner,
@@ -222,14 +230,19 @@ impl Credential {
         if username.is_some()
             && matches!(
                 kind,
-                CredentialKind::ApiKey | CredentialKind::ReferenceToken | CredentialKind::AccessToken
+                CredentialKind::ApiKey
+                    | CredentialKind::ReferenceToken
+                    | CredentialKind::AccessToken
             )
             && decoded_as != kind
         {
             inner = Some(kind);
             kind = CredentialKind::Password;
         }
-        if matches!(kind, CredentialKind::AccessToken | CredentialKind::ReferenceToken) {
+        if matches!(
+            kind,
+            CredentialKind::AccessToken | CredentialKind::ReferenceToken
+        ) {
             username = facts
                 .fields
                 .get("user")

@@ -422,7 +422,10 @@ impl Reply {
 
     /// The body as (lossy) text, for messages; at most 200 characters.
     pub fn text_excerpt(&self) -> String {
-        String::from_utf8_lossy(&self.body).chars().take(200).collect()
+        String::from_utf8_lossy(&self.body)
+            .chars()
+            .take(200)
+            .collect()
     }
 }
 
@@ -488,7 +491,9 @@ pub fn non_public(ip: IpAddr) -> Option<&'static str> {
                 Some("private (unique local)")
             } else if (seg[0] & 0xffc0) == 0xfe80 {
                 Some("link-local")
-            } else if v6.is_unspecified() || v6.is_multicast() || (seg[0] == 0x2001 && seg[1] == 0xdb8)
+            } else if v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg[0] == 0x2001 && seg[1] == 0xdb8)
             {
                 Some("reserved")
             } else {
@@ -585,12 +590,7 @@ impl Client {
     /// Resolves, checks and pins an instance's address, once per run.
     async fn host(&self, instance: &Instance) -> Result<Arc<Host>, Error> {
         let url = &instance.url;
-        let key = format!(
-            "{}://{}|{}",
-            url.scheme(),
-            host_port(url),
-            instance.trusted
-        );
+        let key = format!("{}://{}|{}", url.scheme(), host_port(url), instance.trusted);
         if let Some(h) = self
             .hosts
             .lock()
@@ -711,7 +711,10 @@ impl Client {
         let mut req = host
             .client
             .request(call.method.clone(), url.clone())
-            .header(reqwest::header::ACCEPT, "application/json, text/plain;q=0.5");
+            .header(
+                reqwest::header::ACCEPT,
+                "application/json, text/plain;q=0.5",
+            );
         let cred = match call.auth {
             Auth::None => None,
             Auth::Finding(c) | Auth::Admin(c) | Auth::NewToken(c) => Some(c),

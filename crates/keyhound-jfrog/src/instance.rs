@@ -270,7 +270,11 @@ mod tests {
     #[test]
     fn order_beside_flag_config() {
         let r = InstanceResolver {
-            flag: Some(trusted("https://flag.example.com", None, InstanceSource::Flag)),
+            flag: Some(trusted(
+                "https://flag.example.com",
+                None,
+                InstanceSource::Flag,
+            )),
             configured: vec![trusted("https://a.jfrog.io", None, InstanceSource::Config)],
         };
         let Resolution::Found(i) = r.resolve(Some("https://evil.example"), None) else {
@@ -283,14 +287,14 @@ mod tests {
             panic!("found")
         };
         assert_eq!(i.source, InstanceSource::Flag);
-        let r = InstanceResolver {
-            flag: None,
-            ..r
-        };
+        let r = InstanceResolver { flag: None, ..r };
         let Resolution::Found(i) = r.resolve(Some("https://a.jfrog.io"), None) else {
             panic!("found")
         };
-        assert!(i.trusted, "a beside URL that is a configured instance is trusted");
+        assert!(
+            i.trusted,
+            "a beside URL that is a configured instance is trusted"
+        );
         assert_eq!(
             r.resolve(None, None),
             Resolution::Found(found(&r.configured[0]))
@@ -314,7 +318,10 @@ mod tests {
             panic!("found")
         };
         assert_eq!(i.url.host_str(), Some("b.jfrog.io"));
-        assert!(matches!(r.resolve(None, Some("ccc")), Resolution::None { .. }));
+        assert!(matches!(
+            r.resolve(None, Some("ccc")),
+            Resolution::None { .. }
+        ));
         assert!(matches!(r.resolve(None, None), Resolution::None { .. }));
     }
 
@@ -337,7 +344,9 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(
-            display_url(&parse_instance_url("https://x.jfrog.io/artifactory/api/npm/n/").expect("ok")),
+            display_url(
+                &parse_instance_url("https://x.jfrog.io/artifactory/api/npm/n/").expect("ok")
+            ),
             "https://x.jfrog.io"
         );
         assert_eq!(
@@ -345,7 +354,11 @@ mod tests {
             "http://127.0.0.1:8082"
         );
         assert!(parse_instance_url("ftp://x").is_err());
-        let i = found(&trusted("https://x.example.com/jfrog", None, InstanceSource::Config));
+        let i = found(&trusted(
+            "https://x.example.com/jfrog",
+            None,
+            InstanceSource::Config,
+        ));
         assert_eq!(
             i.endpoint("/access/api/v1/tokens/me").as_str(),
             "https://x.example.com/jfrog/access/api/v1/tokens/me"

@@ -111,7 +111,11 @@ fn seg(s: &str) -> String {
 }
 
 /// Chooses the calls.
-pub fn plan(target: &Target, instance: &Instance, api_key_user: Option<&str>) -> Result<Plan, Error> {
+pub fn plan(
+    target: &Target,
+    instance: &Instance,
+    api_key_user: Option<&str>,
+) -> Result<Plan, Error> {
     let step = |method: &str, path: &str, auth: &str, when: &str| Step {
         method: method.into(),
         url: instance.endpoint(path).to_string(),
@@ -252,7 +256,9 @@ pub async fn revoke(
 ) -> Result<Outcome, Error> {
     match target {
         Target::TokenId(id) => {
-            let admin = admin.ok_or(Error::NeedsAdmin { what: "token by id" })?;
+            let admin = admin.ok_or(Error::NeedsAdmin {
+                what: "token by id",
+            })?;
             by_id(client, instance, id, admin, None).await
         }
         Target::Value(cred) => match cred.value_kind() {

@@ -158,7 +158,9 @@ const SERVICE_ID: &str = "/artifactory/api/system/service_id";
 
 /// The first call for a credential, or why nothing is sent.
 fn first_call(cred: &Credential) -> Result<(AuthStyle, &'static str), String> {
-    let style = cred.auth_style().map_err(|r| format!("not checkable: {r}"))?;
+    let style = cred
+        .auth_style()
+        .map_err(|r| format!("not checkable: {r}"))?;
     let path = match (&style, cred.value_kind()) {
         (AuthStyle::Bearer, _) => TOKENS_ME,
         (AuthStyle::Basic { .. }, k) if k.is_token() => TOKENS_ME,
@@ -230,7 +232,10 @@ fn classify(reply: &Reply, expect: &str) -> (Verdict, Option<String>) {
             Verdict::Unknown,
             Some("the user is locked out after repeated failures (403); retry later".into()),
         ),
-        403 => (Verdict::Forbidden, Some("accepted but not allowed (403)".into())),
+        403 => (
+            Verdict::Forbidden,
+            Some("accepted but not allowed (403)".into()),
+        ),
         429 => (Verdict::Unknown, Some("rate limited (429)".into())),
         s if s >= 500 => (Verdict::Unknown, Some(format!("server error ({s})"))),
         s => (Verdict::Unknown, Some(format!("unexpected status {s}"))),
@@ -273,7 +278,9 @@ pub async fn validate(client: &Client, cred: &Credential, resolution: &Resolutio
         }
         Ok(reply) => {
             let (status, reason) = classify(&reply, path);
-            let mut v = Validation::new(status, reason).at(instance).evidence(&reply);
+            let mut v = Validation::new(status, reason)
+                .at(instance)
+                .evidence(&reply);
             if status == Verdict::Live && path == TOKENS_ME {
                 v.token = reply.json();
             }
@@ -329,8 +336,11 @@ async fn consistency(client: &Client, cred: &Credential, instance: &Instance, v:
 /// 500 places is checked once.
 pub struct Validator {
     client: Arc<Client>,
-    cache: Mutex<HashMap<(String, String), Arc<tokio::sync::OnceCell<Validation>>>>,
+    cache: Mutex<HashMap<CacheKey, Arc<tokio::sync::OnceCell<Validation>>>>,
 }
+
+/// (fingerprint, instance base URL).
+type CacheKey = (String, String);
 
 impl Validator {
     /// A validator sending through `client`.

@@ -24,6 +24,7 @@ pub(crate) fn render(
         "column",
         "end_line",
         "end_column",
+        "validation",
     ])?;
     for f in &report.findings {
         let secret = if opts.show_secrets {
@@ -31,6 +32,7 @@ pub(crate) fn render(
         } else {
             f.redacted()
         };
+        let verdict = crate::verdict(f).unwrap_or_default();
         for l in &f.locations {
             w.write_record([
                 f.fingerprint.as_str(),
@@ -44,6 +46,7 @@ pub(crate) fn render(
                 &l.column.to_string(),
                 &l.end_line.to_string(),
                 &l.end_column.to_string(),
+                &verdict,
             ])?;
         }
     }

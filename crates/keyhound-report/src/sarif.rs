@@ -134,10 +134,18 @@ pub(crate) fn render(
             let (first, rest) = f.locations.split_first()?;
             let secret = if opts.show_secrets { f.secret.expose_str().into_owned() } else { f.redacted() };
             let n = f.locations.len();
+            let verdict = crate::verdict(f).map(|v| format!(" Validation: {v}.")).unwrap_or_default();
+            let blast = f
+                .checks
+                .blast_radius
+                .as_ref()
+                .and_then(|b| b.get("summary").and_then(Value::as_str))
+                .map(|s| format!(" Blast radius: {s}."))
+                .unwrap_or_default();
             let mut result = json!({
                 "ruleId": f.rule_id,
                 "level": level(f.severity),
-                "message": {"text": format!("{} found: {secret} ({n} location{}).", f.rule_name, if n == 1 { "" } else { "s" })},
+                "message": {"text": format!("{} found: {secret} ({n} location{}).{verdict}{blast}", f.rule_name, if n == 1 { "" } else { "s" })},
                 "locations": [{"physicalLocation": physical(first)}],
                 "partialFingerprints": {"keyhound/v1": f.fingerprint},
                 "properties": {
@@ -146,6 +154,12 @@ pub(crate) fn render(
                     "facts": f.facts,
                 },
             });
+            if let Some(v) = &f.checks.validation {
+                result["properties"]["validation"] = v.clone();
+            }
+            if let Some(b) = &f.checks.blast_radius {
+                result["properties"]["blast_radius"] = b.clone();
+            }
             if let Some(i) = index.get(f.rule_id.as_str()) {
                 result["ruleIndex"] = (*i).into();
             }

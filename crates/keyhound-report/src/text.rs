@@ -75,6 +75,29 @@ fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) ->
     for (k, v) in &f.facts.fields {
         writeln!(out, "{}{}", label(k), fact_value(v))?;
     }
+    if let (Some(verdict), Some(v)) = (crate::verdict(f), &f.checks.validation) {
+        let mut evidence = Vec::new();
+        if let Some(i) = v.get("instance").and_then(Value::as_str) {
+            evidence.push(i.to_owned());
+        }
+        if let (Some(e), Some(s)) = (
+            v.get("endpoint").and_then(Value::as_str),
+            v.get("http_status").and_then(Value::as_u64),
+        ) {
+            evidence.push(format!("{e} -> {s}"));
+        }
+        let evidence = if evidence.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", evidence.join(", "))
+        };
+        writeln!(out, "{}{}{evidence}", label("validation"), p.bold(&verdict))?;
+    }
+    if let Some(b) = &f.checks.blast_radius {
+        if let Some(summary) = b.get("summary").and_then(Value::as_str) {
+            writeln!(out, "{}{summary}", label("blast radius"))?;
+        }
+    }
     for (i, l) in f.locations.iter().enumerate() {
         let mut at = format!("{}:{}:{}", l.path, l.line, l.column);
         if let Some(rule) = &l.decoded_from {

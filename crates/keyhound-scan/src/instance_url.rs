@@ -53,7 +53,9 @@ fn candidates_regex() -> &'static Regex {
 /// assert_eq!(base_url("https://github.com/org/repo"), None);
 /// ```
 pub fn base_url(text: &str) -> Option<String> {
-    let text = text.trim().trim_end_matches(['"', '\'', ',', ';', ')', '>']);
+    let text = text
+        .trim()
+        .trim_end_matches(['"', '\'', ',', ';', ')', '>']);
     let (scheme, rest) = if let Some(r) = strip_prefix_ci(text, "https://") {
         ("https", r)
     } else if let Some(r) = strip_prefix_ci(text, "http://") {
@@ -114,10 +116,12 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &text[prefix.len()..])
 }
 
-/// Every JFrog instance URL in `data`, as (byte offset, base URL).
+/// Every JFrog instance URL in `data`, as (byte offset, base URL). A scheme-relative URL
+/// (`.npmrc`'s `//host/path/:_authToken`) or a bare host takes the scheme of a URL to the same
+/// host elsewhere in the text (its `registry=` line), and https otherwise.
 pub fn find_all(data: &[u8]) -> Vec<(usize, String)> {
     let re = candidates_regex();
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, String, bool)> = Vec::new();
     for caps in re.captures_iter(data) {
         let Some(m) = caps
             .name("url")
@@ -129,11 +133,36 @@ pub fn find_all(data: &[u8]) -> Vec<(usize, String)> {
         let Ok(text) = std::str::from_utf8(m.as_bytes()) else {
             continue;
         };
+        let explicit = strip_prefix_ci(text, "http://").is_some()
+            || strip_prefix_ci(text, "https://").is_some();
         if let Some(base) = base_url(text) {
-            out.push((m.start(), base));
+            out.push((m.start(), base, explicit));
         }
     }
-    out
+    let explicit: Vec<String> = out
+        .iter()
+        .filter(|(_, _, e)| *e)
+        .map(|(_, b, _)| b.clone())
+        .collect();
+    out.into_iter()
+        .map(|(at, base, is_explicit)| {
+            if is_explicit {
+                return (at, base);
+            }
+            let rest = base.trim_start_matches("https://");
+            let same_host = |b: &&String| {
+                b.split_once("://")
+                    .is_some_and(|(_, r)| r.split('/').next() == rest.split('/').next())
+            };
+            match explicit.iter().find(same_host) {
+                Some(b) => (
+                    at,
+                    format!("{}://{rest}", b.split("://").next().unwrap_or("https")),
+                ),
+                None => (at, base),
+            }
+        })
+        .collect()
 }
 
 /// Records the nearest JFrog instance URL in `data` as the fact `instance_url` of every match
@@ -183,15 +212,15 @@ mod tests {
                 "https://user:s3cret@repo.example.com/artifactory/api/pypi/pypi/simple",
                 Some("https://repo.example.com"),
             ),
-            (
-                "artifactory.acme.com",
-                Some("https://artifactory.acme.com"),
-            ),
+            ("artifactory.acme.com", Some("https://artifactory.acme.com")),
             (
                 "https://acme.jfrog.io/ui/repos",
                 Some("https://acme.jfrog.io"),
             ),
-            ("https://evil.example/artifactory", Some("https://evil.example")),
+            (
+                "https://evil.example/artifactory",
+                Some("https://evil.example"),
+            ),
             ("https://github.com/acme/repo", None),
             ("https://example.com/", None),
             ("http://:80/artifactory", None),
@@ -222,6 +251,13 @@ see https://github.com/org/repo
                 "https://f.example.com",
             ]
         );
+    }
+
+    #[test]
+    fn scheme_relative_npmrc_lines_take_the_registry_scheme() {
+        let text = b"registry=http://127.0.0.1:8081/artifactory/api/npm/npm/\n//127.0.0.1:8081/artifactory/api/npm/npm/:_authToken=x\n";
+        let found: Vec<String> = find_all(text).into_iter().map(|(_, u)| u).collect();
+        assert_eq!(found, ["http://127.0.0.1:8081", "http://127.0.0.1:8081"]);
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //! Every request is recorded ([`JfrogEmulator::requests`]) so that tests can assert what was
 //! sent and, more often, what was not.
 
+// Handlers answer errors as ready responses (`Result<Response, Response>`), as axum does.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -624,16 +627,18 @@ fn issue(
             revoked: false,
         },
     );
-    let reference_token = reference.then(|| loop {
-        let raw = format!(
-            "reftkn:01:{:010}:{}",
-            expiry.unwrap_or(0),
-            st.rng.string(ALNUM, 27)
-        );
-        let r = STANDARD.encode(raw);
-        if r.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            st.references.insert(r.clone(), jti.clone());
-            break r;
+    let reference_token = reference.then(|| {
+        loop {
+            let raw = format!(
+                "reftkn:01:{:010}:{}",
+                expiry.unwrap_or(0),
+                st.rng.string(ALNUM, 27)
+            );
+            let r = STANDARD.encode(raw);
+            if r.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                st.references.insert(r.clone(), jti.clone());
+                break r;
+            }
         }
     });
     Issued {
@@ -693,7 +698,9 @@ fn token_id_of(shared: &Shared, token: &str) -> Result<String, &'static str> {
     if parts.len() != 3 {
         return Err("not a token");
     }
-    let sig = URL_SAFE_NO_PAD.decode(parts[2]).map_err(|_| "bad signature")?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .map_err(|_| "bad signature")?;
     let sig = Signature::try_from(sig.as_slice()).map_err(|_| "bad signature")?;
     let claims: Value = URL_SAFE_NO_PAD
         .decode(parts[1])
@@ -711,10 +718,7 @@ fn token_id_of(shared: &Shared, token: &str) -> Result<String, &'static str> {
         .verifying
         .verify(input.as_bytes(), &sig)
         .map_err(|_| "bad signature")?;
-    claims["jti"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or("no jti")
+    claims["jti"].as_str().map(str::to_owned).ok_or("no jti")
 }
 
 fn principal_of_token(shared: &Shared, token: &str) -> Option<Principal> {
@@ -727,8 +731,11 @@ fn principal_of_token(shared: &Shared, token: &str) -> Option<Principal> {
     let user = st.cfg.users.iter().find(|u| u.name == t.user);
     let scopes: Vec<&str> = t.scope.split_whitespace().collect();
     let scoped_groups: Option<Vec<String>> = scopes.iter().find_map(|s| {
-        s.strip_prefix("applied-permissions/groups:")
-            .map(|g| g.split(',').map(|x| x.trim_matches('"').to_owned()).collect())
+        s.strip_prefix("applied-permissions/groups:").map(|g| {
+            g.split(',')
+                .map(|x| x.trim_matches('"').to_owned())
+                .collect()
+        })
     });
     let admin_scope = scopes.contains(&"applied-permissions/admin");
     let user_scope = scopes.contains(&"applied-permissions/user");
@@ -855,7 +862,8 @@ fn actions(st: &State_, p: &Principal) -> BTreeMap<String, Vec<String>> {
             if !covered {
                 continue;
             }
-            let mut grants: Vec<&Vec<String>> = p.groups.iter().filter_map(|g| t.groups.get(g)).collect();
+            let mut grants: Vec<&Vec<String>> =
+                p.groups.iter().filter_map(|g| t.groups.get(g)).collect();
             if p.identity {
                 grants.extend(t.users.get(&p.user));
             }
@@ -919,9 +927,10 @@ async fn middleware(
             credential,
             host,
         });
-        let found = st.faults.iter_mut().find(|f| {
-            path.starts_with(&f.path_prefix) && f.times.is_none_or(|n| n > 0)
-        });
+        let found = st
+            .faults
+            .iter_mut()
+            .find(|f| path.starts_with(&f.path_prefix) && f.times.is_none_or(|n| n > 0));
         found.map(|f| {
             if let Some(n) = &mut f.times {
                 *n -= 1;
@@ -964,10 +973,7 @@ fn router(shared: Shared) -> Router {
         .route("/access/api/v1/system/ping", get(ping))
         .route("/artifactory/api/system/version", get(version))
         .route("/artifactory/api/system/service_id", get(service_id))
-        .route(
-            "/access/api/v1/tokens",
-            get(list_tokens).post(create_token),
-        )
+        .route("/access/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/access/api/v1/tokens/revoke", delete(revoke_by_value))
         .route(
             "/access/api/v1/tokens/{id}",
@@ -1069,9 +1075,13 @@ async fn create_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) 
         let form: HashMap<String, String> = url_form(&body);
         serde_json::to_value(form).unwrap_or(Value::Null)
     };
-    let str_of = |k: &str| params.get(k).and_then(|v| {
-        v.as_str().map(str::to_owned).or_else(|| (!v.is_null()).then(|| v.to_string()))
-    });
+    let str_of = |k: &str| {
+        params.get(k).and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| (!v.is_null()).then(|| v.to_string()))
+        })
+    };
     let username = str_of("username").unwrap_or_else(|| p.user.clone());
     let scope = str_of("scope").unwrap_or_else(|| "applied-permissions/user".into());
     let expires_in: i64 = str_of("expires_in")
@@ -1113,7 +1123,15 @@ async fn create_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) 
     if bool_of("refreshable") {
         let mut st = lock(&s);
         let h = st.rng.string(crate::fake::HEX, 32);
-        v["refresh_token"] = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]).into();
+        v["refresh_token"] = format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+        .into();
     }
     Ok(json_ok(v))
 }
@@ -1131,7 +1149,7 @@ fn decode_pct(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
             if let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16) {
                 out.push(b);
                 i += 3;
@@ -1236,7 +1254,11 @@ fn user_json(u: &User) -> Value {
     })
 }
 
-async fn user_details(State(s): State<Shared>, headers: HeaderMap, Path(name): Path<String>) -> Resp {
+async fn user_details(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Resp {
     let p = require(&s, &headers)?;
     if !p.admin {
         return Err(forbidden());
@@ -1303,7 +1325,10 @@ async fn repositories(
         .repos
         .iter()
         .filter(|r| visible.contains_key(&r.key))
-        .filter(|r| q.get("type").is_none_or(|t| t.eq_ignore_ascii_case(r.rclass)))
+        .filter(|r| {
+            q.get("type")
+                .is_none_or(|t| t.eq_ignore_ascii_case(r.rclass))
+        })
         .filter(|r| {
             q.get("packageType")
                 .is_none_or(|t| t.eq_ignore_ascii_case(&r.package_type))
@@ -1439,7 +1464,11 @@ async fn permissions_of_group(
 async fn get_api_key(State(s): State<Shared>, headers: HeaderMap) -> Resp {
     let p = require(&s, &headers)?;
     let st = lock(&s);
-    let key = st.api_keys.iter().find(|(_, u)| **u == p.user).map(|(k, _)| k.clone());
+    let key = st
+        .api_keys
+        .iter()
+        .find(|(_, u)| **u == p.user)
+        .map(|(k, _)| k.clone());
     Ok(json_ok(match key {
         Some(k) => json!({ "apiKey": k }),
         None => json!({}),

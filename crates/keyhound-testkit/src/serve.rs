@@ -24,8 +24,8 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Serves `router` on 127.0.0.1 (a free port), with TLS when `tls` is given.
     pub fn start(router: Router, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port for a test server");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind a loopback port for a test server");
         listener
             .set_nonblocking(true)
             .expect("set the listener non-blocking");
@@ -39,8 +39,7 @@ impl Server {
                 .build()
                 .expect("a tokio runtime for the test server");
             rt.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 match tls {
                     None => {
                         let _ = axum::serve(listener, router)

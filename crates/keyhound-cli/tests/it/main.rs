@@ -5,5 +5,8 @@ mod common;
 mod exit_codes;
 mod fixtures;
 mod formats;
+mod jfrog_respond;
+mod jfrog_scan;
+mod jfrog_validate;
 mod rules;
 mod scan_options;

@@ -30,7 +30,10 @@ pub fn split_basic_auth(secret: &[u8]) -> Option<(String, crate::Secret)> {
     if !printable(user) || !printable(password) {
         return None;
     }
-    Some((user.to_owned(), crate::Secret::new(password.as_bytes().to_vec())))
+    Some((
+        user.to_owned(),
+        crate::Secret::new(password.as_bytes().to_vec()),
+    ))
 }
 
 /// base64(`password`), as npm writes `_password`.
