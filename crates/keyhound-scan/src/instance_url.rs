@@ -65,6 +65,17 @@ pub fn base_url(text: &str) -> Option<String> {
     } else {
         ("https", text)
     };
+    // Credentials (`user:secret@`) may hold `/`, `#` or `?`: cut them off at the last `@`
+    // before the instance path or SaaS host, before splitting the authority.
+    let lower = rest.to_ascii_lowercase();
+    let marker = lower
+        .find("/artifactory")
+        .or_else(|| lower.find(".jfrog.io"))
+        .unwrap_or(rest.len());
+    let rest = match rest[..marker].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
     let (authority, path) = match rest.find(['/', '?', '#']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
@@ -265,5 +276,23 @@ see https://github.com/org/repo
         let found = find_all(b"https://admin:hunter2secret@x.jfrog.io/artifactory/");
         assert_eq!(found.len(), 1);
         assert!(!found[0].1.contains("hunter2"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base_url_never_panics_nor_keeps_credentials(
+            user in "[a-z]{1,8}",
+            secret in "[A-Za-z0-9!#%+=_-]{6,20}",
+            tail in "[ -~]{0,40}",
+        ) {
+            let url = format!("https://{user}:{secret}@x.jfrog.io/artifactory/{tail}");
+            let base = base_url(&url);
+            proptest::prop_assert_eq!(base.as_deref(), Some("https://x.jfrog.io"));
+            let other = format!("https://{user}:{secret}@repo.example.com/artifactory/{tail}");
+            let base = base_url(&other);
+            proptest::prop_assert_eq!(base.as_deref(), Some("https://repo.example.com"));
+            let _ = find_all(url.as_bytes());
+            let _ = base_url(&tail);
+        }
     }
 }

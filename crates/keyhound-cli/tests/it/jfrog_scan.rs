@@ -422,3 +422,47 @@ fn issue_4_https_with_a_private_ca() {
         "no request got through the TLS handshake"
     );
 }
+
+#[test]
+fn issue_4_debug_logs_never_print_a_secret() {
+    let e = JfrogEmulator::start(Config::standard());
+    let sb = Sandbox::new();
+    let admin = e.issue_token("admin", "applied-permissions/admin", None, false);
+    let admin_file = sb.admin_file(&admin.access_token);
+    let t = e.issue_token("deployer", "applied-permissions/user", Some(3600), true);
+    let reference = t.reference_token.clone().expect("reference");
+    let key = e.api_key("reader");
+    write(sb.path(), "repo/.npmrc", npmrc(&e.url(), &t.access_token));
+    write(
+        sb.path(),
+        "repo/ci.sh",
+        format!(
+            "curl -H \"X-JFrog-Art-Api: {key}\" {}/artifactory/api/system/ping\ncurl -H \"Authorization: Bearer {reference}\" {}/artifactory/api/repositories\n",
+            e.url(),
+            e.url()
+        ),
+    );
+    let mut c = sb.cmd();
+    c.args(["scan", "repo", "--validate", "--allow-http", "-vvv", "--format", "json"])
+        .args(["--jfrog-url", &e.url()])
+        .arg("--admin-token-file")
+        .arg(&admin_file)
+        .env("KEYHOUND_LOG", "trace");
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json = r.json();
+    let verdicts: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["validation"]["status"].as_str())
+        .collect();
+    assert_eq!(verdicts, ["live", "live", "live"], "{}", r.stdout);
+    assert!(r.stderr.len() > 1000, "trace logs were written");
+    let egress = fs_err::read_to_string(sb.egress()).expect("egress");
+    for secret in [&t.access_token, &reference, &key, &admin.access_token] {
+        assert!(!r.stdout.contains(secret.as_str()), "stdout leaks a secret");
+        assert!(!r.stderr.contains(secret.as_str()), "logs leak a secret");
+        assert!(!egress.contains(secret.as_str()), "the egress log leaks a secret");
+    }
+}
