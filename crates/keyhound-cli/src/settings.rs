@@ -162,8 +162,10 @@ pub struct JfrogSettings {
     pub egress_log: PathBuf,
     /// Audit log path.
     pub audit_log: PathBuf,
-    /// Admin token file.
-    pub admin_token_file: Option<PathBuf>,
+    /// Admin token file from `--admin-token-file`.
+    pub admin_token_flag: Option<PathBuf>,
+    /// Admin token file from the configuration (below the environment variable).
+    pub admin_token_config: Option<PathBuf>,
 }
 
 fn parse_resolve(spec: &str) -> Result<(String, u16, IpAddr)> {
@@ -263,10 +265,8 @@ pub fn jfrog(args: &JfrogArgs, files: &[Loaded]) -> Result<JfrogSettings> {
             .rev()
             .find_map(|s| s.audit_log.clone())
             .unwrap_or_else(|| dir.join("audit.jsonl")),
-        admin_token_file: args
-            .admin_token_file
-            .clone()
-            .or_else(|| own.iter().rev().find_map(|s| s.admin_token_file.clone())),
+        admin_token_flag: args.admin_token_file.clone(),
+        admin_token_config: own.iter().rev().find_map(|s| s.admin_token_file.clone()),
     })
 }
 
@@ -281,7 +281,16 @@ impl JfrogSettings {
     /// The admin credential from `--admin-token-file` (or the configuration) or
     /// `KEYHOUND_JFROG_ADMIN_TOKEN`, never from an argument.
     pub fn admin(&self) -> Result<Option<Credential>> {
-        let value = match &self.admin_token_file {
+        let env = std::env::var(ENV_JFROG_ADMIN_TOKEN)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        // Flag > environment > file.
+        let file = match (&self.admin_token_flag, &env) {
+            (Some(p), _) => Some(p),
+            (None, Some(_)) => None,
+            (None, None) => self.admin_token_config.as_ref(),
+        };
+        let value = match file {
             Some(path) => {
                 #[cfg(unix)]
                 {
@@ -297,9 +306,9 @@ impl JfrogSettings {
                     .trim()
                     .to_owned()
             }
-            None => match std::env::var(ENV_JFROG_ADMIN_TOKEN) {
-                Ok(v) if !v.trim().is_empty() => v.trim().to_owned(),
-                _ => return Ok(None),
+            None => match env {
+                Some(v) => v.trim().to_owned(),
+                None => return Ok(None),
             },
         };
         if value.is_empty() {

@@ -443,11 +443,19 @@ fn issue_4_debug_logs_never_print_a_secret() {
         ),
     );
     let mut c = sb.cmd();
-    c.args(["scan", "repo", "--validate", "--allow-http", "-vvv", "--format", "json"])
-        .args(["--jfrog-url", &e.url()])
-        .arg("--admin-token-file")
-        .arg(&admin_file)
-        .env("KEYHOUND_LOG", "trace");
+    c.args([
+        "scan",
+        "repo",
+        "--validate",
+        "--allow-http",
+        "-vvv",
+        "--format",
+        "json",
+    ])
+    .args(["--jfrog-url", &e.url()])
+    .arg("--admin-token-file")
+    .arg(&admin_file)
+    .env("KEYHOUND_LOG", "trace");
     let r = run(c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let json = r.json();
@@ -463,6 +471,9 @@ fn issue_4_debug_logs_never_print_a_secret() {
     for secret in [&t.access_token, &reference, &key, &admin.access_token] {
         assert!(!r.stdout.contains(secret.as_str()), "stdout leaks a secret");
         assert!(!r.stderr.contains(secret.as_str()), "logs leak a secret");
-        assert!(!egress.contains(secret.as_str()), "the egress log leaks a secret");
+        assert!(
+            !egress.contains(secret.as_str()),
+            "the egress log leaks a secret"
+        );
     }
 }
