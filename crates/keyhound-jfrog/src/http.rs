@@ -754,7 +754,18 @@ impl Client {
 
     /// Sends a call to an instance under every rule above.
     pub async fn send(&self, instance: &Instance, call: Call<'_>) -> Result<Reply, Error> {
-        let host = match self.host(instance).await {
+        // The admin credential goes only to instances the user named, whatever the caller.
+        let host = if matches!(call.auth, Auth::Admin(_)) && !instance.trusted {
+            Err(Error::Refused {
+                url: crate::instance::display_url(&instance.url),
+                reason: "the admin credential goes only to instances you named (--jfrog-url or \
+                         [[jfrog.instances]])"
+                    .into(),
+            })
+        } else {
+            self.host(instance).await
+        };
+        let host = match host {
             Ok(h) => h,
             Err(e) => {
                 self.log(
@@ -991,6 +1002,30 @@ mod tests {
             let ip: IpAddr = ip.parse().expect("ip");
             assert_eq!(non_public(ip), class, "{ip}");
         }
+    }
+
+    #[test]
+    fn admin_credential_never_goes_to_a_discovered_instance() {
+        let client = Client::new(ClientOptions::default(), Arc::new(NoEgressLog));
+        let instance = Instance {
+            url: Url::parse("https://evil.example").expect("url"),
+            name: None,
+            source: crate::instance::InstanceSource::Beside,
+            trusted: false,
+            instance_id: None,
+        };
+        let admin = Credential::from_token(b"eyJx.eyJy.z", "admin".into(), None, 0);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let err = rt
+            .block_on(client.send(
+                &instance,
+                Call::get("/access/api/v2/users/x", Auth::Admin(&admin), "test"),
+            ))
+            .expect_err("refused");
+        assert!(err.short().contains("admin credential"), "{err}");
     }
 
     #[test]

@@ -299,12 +299,7 @@ fn issue_4_replace_writes_a_narrower_expiring_token_to_a_0600_file() {
 fn issue_4_replace_into_vault_and_stdout() {
     let (e, sb, admin) = setup();
     let vault = VaultEmulator::start("vault-root-token-for-tests");
-    let old = e.issue_token(
-        "deployer",
-        "applied-permissions/groups:deployers",
-        Some(3600),
-        false,
-    );
+    let old = e.issue_token("deployer", "applied-permissions/admin", None, false);
     let mut c = sb.cmd();
     c.args([
         "replace",
@@ -327,7 +322,10 @@ fn issue_4_replace_into_vault_and_stdout() {
         .expect("stored in Vault");
     let new_token = stored["token"].as_str().expect("token").to_owned();
     assert_eq!(stored["user"], "deployer");
-    assert_eq!(stored["scope"], "applied-permissions/groups:deployers");
+    assert_eq!(
+        stored["scope"], "applied-permissions/user",
+        "narrower than admin"
+    );
     assert!(!r.all().contains(&new_token));
     let id = stored["token_id"].as_str().expect("id");
     assert!(e.token_active(id));
@@ -337,7 +335,13 @@ fn issue_4_replace_into_vault_and_stdout() {
         7 * 86_400
     );
 
-    // --stdout: only the token on stdout.
+    // --stdout: only the token on stdout. A group-scoped token keeps exactly its groups.
+    let old = e.issue_token(
+        "deployer",
+        "applied-permissions/groups:deployers",
+        Some(3600),
+        false,
+    );
     let mut c = sb.cmd();
     c.args(["replace", "-", "--yes", "--allow-http", "--stdout"])
         .args(["--jfrog-url", &e.url()])

@@ -477,3 +477,106 @@ fn issue_4_debug_logs_never_print_a_secret() {
         );
     }
 }
+
+#[test]
+fn issue_4_every_header_style_from_every_config_file_kind() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let e = JfrogEmulator::start(Config::standard());
+    let sb = Sandbox::new();
+    let base = e.url();
+    let host = base.trim_start_matches("http://").to_owned();
+    let pw = e.password("deployer");
+    let key = e.api_key("reader");
+    let reference = e
+        .issue_token("reader", "applied-permissions/user", Some(3600), true)
+        .reference_token
+        .expect("reference");
+    // npm _auth: Basic with a password.
+    write(
+        sb.path(),
+        "repo/.npmrc",
+        format!(
+            "registry={base}/artifactory/api/npm/npm-virtual/\n//{host}/artifactory/api/npm/npm-virtual/:_auth={}\n",
+            b64(&format!("deployer:{pw}"))
+        ),
+    );
+    // pip index-url with an API key as the password: the API-key rule wins, and the key is
+    // checked with its own header.
+    write(
+        sb.path(),
+        "repo/pip.conf",
+        format!(
+            "[global]\nindex-url = http://reader:{key}@{host}/artifactory/api/pypi/pypi/simple\n"
+        ),
+    );
+    // Docker auths with a reference token as the password: Basic with a token.
+    write(
+        sb.path(),
+        "repo/docker/config.json",
+        format!(
+            "{{\"auths\": {{\"http://{host}/artifactory/api/docker/docker-local\": {{\"auth\": \"{}\"}}}}}}\n",
+            b64(&format!("reader:{reference}"))
+        ),
+    );
+    let r = {
+        let mut c = sb.cmd();
+        c.args([
+            "scan",
+            "repo",
+            "--validate",
+            "--no-blast-radius",
+            "--allow-http",
+            "--format",
+            "json",
+        ])
+        .args(["--jfrog-url", &base]);
+        run(c)
+    };
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json = r.json();
+    let mut seen: Vec<(String, String, String)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["locations"][0]["path"].as_str().unwrap_or("").to_owned(),
+                f["validation"]["status"]
+                    .as_str()
+                    .unwrap_or("none")
+                    .to_owned(),
+                f["validation"]["auth"]
+                    .as_str()
+                    .unwrap_or("none")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                "repo/.npmrc".into(),
+                "live".into(),
+                "Authorization: Basic (deployer:…)".into()
+            ),
+            (
+                "repo/docker/config.json".into(),
+                "live".into(),
+                "Authorization: Basic (reader:…)".into()
+            ),
+            (
+                "repo/pip.conf".into(),
+                "live".into(),
+                "X-JFrog-Art-Api".into()
+            ),
+        ],
+        "{}",
+        r.stdout
+    );
+    for s in [&pw, &key, &reference] {
+        assert!(!r.all().contains(s.as_str()));
+    }
+}

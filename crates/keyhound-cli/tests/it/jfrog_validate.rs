@@ -342,3 +342,57 @@ fn issue_4_inspect_text_names_kind_facts_and_risks() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not a recognised JFrog token"));
 }
+
+#[test]
+fn issue_4_every_kind_is_unknown_when_the_network_fails() {
+    let sb = Sandbox::new();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let url = format!("http://127.0.0.1:{closed}");
+    let mut spec = AccessTokenSpec::identity(21, "ci");
+    spec.expires_at = None;
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (fake::jfrog_api_key(21), vec![]),
+        (fake::jfrog_reference_token(21, 0), vec![]),
+        (fake::jfrog_access_token(&spec), vec![]),
+        ("S3cret-passw0rd".to_owned(), vec!["--user", "ci"]),
+    ];
+    for (token, extra) in cases {
+        let mut args = vec!["--timeout", "2"];
+        args.extend(extra);
+        let v = verdict(&sb, &url, &token, &args);
+        assert_eq!(v["status"], "unknown", "{v}");
+        assert!(
+            v["reason"]
+                .as_str()
+                .expect("reason")
+                .starts_with("network:"),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn issue_4_every_kind_can_be_restricted() {
+    let e = emu();
+    let sb = Sandbox::new();
+    let t = e.issue_token(
+        "deployer",
+        "applied-permissions/roles:proj1:viewer",
+        Some(3600),
+        true,
+    );
+    let reference = t.reference_token.expect("reference");
+    let v = verdict(&sb, &e.url(), &reference, &["--no-blast-radius"]);
+    assert_eq!(v["status"], "forbidden", "{v}");
+    e.restrict("deployer");
+    let v = verdict(
+        &sb,
+        &e.url(),
+        &e.password("deployer"),
+        &["--user", "deployer", "--no-blast-radius"],
+    );
+    assert_eq!(v["status"], "forbidden", "{v}");
+}
