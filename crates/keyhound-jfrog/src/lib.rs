@@ -1,3 +1,4 @@
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 //! JFrog credential intelligence: what a leaked token is, whether it is live, what it can
 //! reach, and how to kill and replace it.
 //!
