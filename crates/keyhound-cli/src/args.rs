@@ -30,6 +30,28 @@ pub const ENV_AUDIT_LOG: &str = "KEYHOUND_AUDIT_LOG";
 pub const ENV_VAULT_TOKEN: &str = "VAULT_TOKEN";
 /// `VAULT_ADDR`: Vault's address, when `--vault-addr` is not given (Vault's own variable).
 pub const ENV_VAULT_ADDR: &str = "VAULT_ADDR";
+/// `XDG_CACHE_HOME`: where the default clone directory goes (`$XDG_CACHE_HOME/keyhound/clones`,
+/// else `~/.cache/keyhound/clones`).
+pub const ENV_XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+
+/// The default `--clone-dir`.
+pub fn default_clone_dir() -> PathBuf {
+    let cache = std::env::var_os(ENV_XDG_CACHE_HOME)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("keyhound").join("clones")
+}
+
+/// How much git history to scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GitHistory {
+    /// Every blob in every repository's object database, attributed to its commits.
+    Full,
+    /// Working-tree files only.
+    None,
+}
 
 /// keyhound finds leaked software-supply-chain credentials (JFrog Artifactory tokens first,
 /// and every other common secret) in files, directories and streams.
@@ -90,7 +112,7 @@ impl ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files, directories or stdin for secrets.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Decode a JFrog token offline (and check it with --validate).
     Inspect(InspectArgs),
     /// Revoke a JFrog token or API key.
@@ -146,8 +168,9 @@ pub struct RuleArgs {
 /// `keyhound scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and directories to scan; `-` reads stdin.
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files, directories and git repositories to scan; remote repository URLs
+    /// (`https://…`, `ssh://…`, `git@host:org/repo`) are mirrored first; `-` reads stdin.
+    #[arg(value_name = "PATH|URL", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = FormatArg::Text)]
@@ -182,6 +205,25 @@ pub struct ScanArgs {
     /// Name shown in locations for input read from stdin.
     #[arg(long, value_name = "NAME", default_value = "stdin")]
     pub stdin_name: String,
+    /// Git history of repositories: `full` scans every blob ever committed (and dangling
+    /// objects), `none` only working-tree files.
+    #[arg(long, value_enum, default_value_t = GitHistory::Full)]
+    pub git_history: GitHistory,
+    /// Only blobs introduced by commits after REV (the CI use case); no working tree.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub since_commit: Option<String>,
+    /// Only history reachable from REF.
+    #[arg(long, value_name = "REF", conflicts_with = "staged")]
+    pub branch: Option<String>,
+    /// Only content staged in the index (the pre-commit use case).
+    #[arg(long)]
+    pub staged: bool,
+    /// Where remote repositories are mirrored [default: ~/.cache/keyhound/clones].
+    #[arg(long, value_name = "DIR")]
+    pub clone_dir: Option<PathBuf>,
+    /// Give up cloning or fetching a remote repository after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub clone_timeout: u64,
     /// Check JFrog credentials against their instance (opt-in; read-only calls).
     #[arg(long)]
     pub validate: bool,

@@ -10,14 +10,19 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use keyhound_report::{RenderOptions, render};
 use keyhound_rules::Severity;
-use keyhound_scan::{Progress, ScanReport, Scanner, ScannerOptions};
+use keyhound_scan::{
+    GitSettings, Input, Progress, ScanReport, ScanSettings, Scanner, ScannerOptions,
+};
 use keyhound_sources::Limits;
 use keyhound_sources::fs_walk::WalkOptions;
+use keyhound_sources::git::RemoteOptions;
 
 use keyhound_jfrog::enrich::{EnrichOptions, enrich, plan_findings};
 use keyhound_jfrog::validate::Validator;
 
-use crate::args::{FormatArg, GlobalArgs, ScanArgs, stderr_is_terminal};
+use crate::args::{
+    FormatArg, GitHistory, GlobalArgs, ScanArgs, default_clone_dir, stderr_is_terminal,
+};
 use crate::cmd_rules::load_rules;
 use crate::settings;
 
@@ -244,16 +249,33 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
         skip_git_dirs: true,
         limits,
     };
+    let git = GitSettings {
+        history: args.git_history == GitHistory::Full,
+        since_commit: args.since_commit.clone(),
+        branch: args.branch.clone(),
+        staged: args.staged,
+        remote: RemoteOptions {
+            clone_dir: args.clone_dir.clone().unwrap_or_else(default_clone_dir),
+            timeout: Duration::from_secs(args.clone_timeout),
+        },
+    };
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
         args.paths.iter().partition(|p| p.as_os_str() == "-");
-    let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+    let inputs: Vec<Input> = paths
+        .into_iter()
+        .map(|p| match p.to_str() {
+            Some(s) => Input::from_arg(s),
+            None => Input::Path(p.clone()),
+        })
+        .collect();
+    let settings = ScanSettings { walk, git };
 
     let progress = Arc::new(Progress::default());
     let display = ProgressDisplay::start(global, progress.clone());
     let mut report = ScanReport::default();
     let result = (|| -> Result<()> {
-        if !paths.is_empty() {
-            report.absorb(scanner.scan_paths(&paths, &walk, &progress)?);
+        if !inputs.is_empty() {
+            report.absorb(scanner.scan(&inputs, &settings, &progress)?);
         }
         if !stdin.is_empty() {
             report.absorb(scanner.scan_stream(
@@ -269,8 +291,14 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
     result?;
 
     if args.validate || args.validate_plan {
-        let files = settings::discover(global, &paths)?;
-        let js = settings::jfrog(&args.jfrog, &files)?;
+        let roots: Vec<PathBuf> = args
+            .paths
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .cloned()
+            .collect();
+        let files = crate::settings::discover(global, &roots)?;
+        let js = crate::settings::jfrog(&args.jfrog, &files)?;
         let now = keyhound_jfrog::now();
         if args.validate_plan {
             return print_plan(global, args, &js, &report, now);
@@ -283,7 +311,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
             admin,
             now,
         };
-        let rt = settings::runtime()?;
+        let rt = crate::settings::runtime()?;
         let checked = rt.block_on(enrich(validator, &js.resolver, &mut report.findings, &opts));
         report.findings.sort_by(|a, b| {
             b.severity

@@ -24,6 +24,10 @@ pub(crate) fn render(
         "column",
         "end_line",
         "end_column",
+        "commit",
+        "author",
+        "author_date",
+        "presence",
         "validation",
     ])?;
     for f in &report.findings {
@@ -46,6 +50,19 @@ pub(crate) fn render(
                 &l.column.to_string(),
                 &l.end_line.to_string(),
                 &l.end_column.to_string(),
+                l.git
+                    .as_ref()
+                    .and_then(|g| g.commit.as_deref())
+                    .unwrap_or(""),
+                l.git
+                    .as_ref()
+                    .and_then(|g| g.author_email.as_deref())
+                    .unwrap_or(""),
+                l.git
+                    .as_ref()
+                    .and_then(|g| g.author_date.as_deref())
+                    .unwrap_or(""),
+                f.presence.map_or("", |p| p.as_str()),
                 &verdict,
             ])?;
         }

@@ -29,6 +29,9 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     if show_secrets {
         v["secret"] = Value::String(f.secret.expose_str().into_owned());
     }
+    if let Some(p) = f.presence {
+        v["presence"] = Value::String(p.as_str().to_owned());
+    }
     v
 }
 

@@ -66,6 +66,14 @@ fn artifact_location(path: &str) -> Value {
     }
 }
 
+fn location(l: &Location) -> Value {
+    let mut v = json!({"physicalLocation": physical(l)});
+    if let Some(g) = &l.git {
+        v["properties"] = json!({"git": g});
+    }
+    v
+}
+
 fn physical(l: &Location) -> Value {
     json!({
         "artifactLocation": artifact_location(&l.path),
@@ -146,9 +154,10 @@ pub(crate) fn render(
                 "ruleId": f.rule_id,
                 "level": level(f.severity),
                 "message": {"text": format!("{} found: {secret} ({n} location{}).{verdict}{blast}", f.rule_name, if n == 1 { "" } else { "s" })},
-                "locations": [{"physicalLocation": physical(first)}],
+                "locations": [location(first)],
                 "partialFingerprints": {"keyhound/v1": f.fingerprint},
                 "properties": {
+                    "presence": f.presence.map(|p| p.as_str()),
                     "severity": f.severity.as_str(),
                     "confidence": f.confidence.as_str(),
                     "facts": f.facts,
@@ -167,7 +176,12 @@ pub(crate) fn render(
                 let related: Vec<Value> = rest
                     .iter()
                     .enumerate()
-                    .map(|(i, l)| json!({"id": i + 1, "physicalLocation": physical(l), "message": {"text": "The same secret."}}))
+                    .map(|(i, l)| {
+                        let mut v = location(l);
+                        v["id"] = (i + 1).into();
+                        v["message"] = json!({"text": "The same secret."});
+                        v
+                    })
                     .collect();
                 result["relatedLocations"] = Value::Array(related);
             }

@@ -75,6 +75,14 @@ fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) ->
     for (k, v) in &f.facts.fields {
         writeln!(out, "{}{}", label(k), fact_value(v))?;
     }
+    if let Some(p) = f.presence {
+        let what = match p {
+            keyhound_scan::Presence::Head => "at HEAD",
+            keyhound_scan::Presence::WorkingTree => "in the working tree only (not committed)",
+            keyhound_scan::Presence::HistoryOnly => "in history only",
+        };
+        writeln!(out, "{}{what}", label("presence"))?;
+    }
     if let (Some(verdict), Some(v)) = (crate::verdict(f), &f.checks.validation) {
         let mut evidence = Vec::new();
         if let Some(i) = v.get("instance").and_then(Value::as_str) {
@@ -100,6 +108,29 @@ fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) ->
     }
     for (i, l) in f.locations.iter().enumerate() {
         let mut at = format!("{}:{}:{}", l.path, l.line, l.column);
+        if let Some(g) = &l.git {
+            match &g.commit {
+                Some(c) => {
+                    let short = &c[..c.len().min(12)];
+                    let who = match (&g.author_name, &g.author_email) {
+                        (Some(n), Some(e)) => format!(" by {n} <{e}>"),
+                        _ => String::new(),
+                    };
+                    let when = g
+                        .author_date
+                        .as_deref()
+                        .map(|d| format!(" on {d}"))
+                        .unwrap_or_default();
+                    at.push_str(&format!(" (commit {short}{who}{when}"));
+                    if g.dangling {
+                        at.push_str(", dangling");
+                    }
+                    at.push(')');
+                }
+                None if g.staged => at.push_str(" (staged)"),
+                None => at.push_str(&format!(" (blob {})", &g.blob[..g.blob.len().min(12)])),
+            }
+        }
         if let Some(rule) = &l.decoded_from {
             at.push_str(&format!(" (decoded from {rule})"));
         }

@@ -9,7 +9,7 @@ use keyhound_rules::Severity;
 use keyhound_sources::{Blob, Origin, Sink, Skipped, Worker};
 
 use crate::position::LineCursor;
-use crate::{Finding, Location, Progress, ScanReport, Scanner, Stats, fingerprint};
+use crate::{Finding, GitLocation, Location, Progress, ScanReport, Scanner, Stats, fingerprint};
 
 struct Pending {
     rule: usize,
@@ -85,6 +85,7 @@ impl<'s> Collector<'s> {
                     secret: p.secret,
                     facts,
                     locations: p.occurrences.into_iter().map(|(l, _)| l).collect(),
+                    presence: None,
                     checks: crate::Checks::default(),
                 }
             })
@@ -179,7 +180,18 @@ impl Worker for CollectWorker<'_> {
             return;
         }
         crate::instance_url::annotate(blob.data, &mut self.matches, &scanner.matcher);
-        let path = blob.origin.display_path();
+        // A git blob's paths are attributed after matching (see git_scan.rs).
+        let (path, git) = match blob.origin {
+            Origin::GitBlob { repo, id } => (
+                String::new(),
+                Some(GitLocation {
+                    repository: repo.to_string(),
+                    blob: id.to_string(),
+                    ..GitLocation::default()
+                }),
+            ),
+            other => (other.display_path(), None),
+        };
         let mut cursor = LineCursor::new(blob.data);
         let mut reported = 0;
         for m in self.matches.drain(..) {
@@ -198,6 +210,7 @@ impl Worker for CollectWorker<'_> {
                 offset: blob.chunk.offset + m.start as u64,
                 encoding: blob.chunk.encoding.label(),
                 decoded_from: m.decoded_by.map(|r| scanner.matcher.rule(r).id.clone()),
+                git: git.clone(),
             };
             let fp = fingerprint(&scanner.key, rule.family(), m.secret.expose());
             self.partial

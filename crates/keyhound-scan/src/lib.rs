@@ -15,6 +15,7 @@
 
 mod collect;
 mod fingerprint;
+mod git_scan;
 pub mod instance_url;
 mod position;
 
@@ -31,6 +32,7 @@ use keyhound_sources::{Limits, SkipReason, Skipped};
 use serde::Serialize;
 
 pub use fingerprint::{FingerprintKey, fingerprint};
+pub use git_scan::{GitSettings, Input};
 
 /// Scanner settings.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +65,63 @@ pub struct Location {
     /// of the encoded value; the position is the encoded value's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoded_from: Option<String>,
+    /// Git provenance, for a location in a repository's history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitLocation>,
+}
+
+/// Where in a repository's history a location is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct GitLocation {
+    /// The repository as given (path, or URL without credentials).
+    pub repository: String,
+    /// The blob's id.
+    pub blob: String,
+    /// The commit that introduced the blob at this path (absent for staged content and for a
+    /// blob that no commit contains).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Author name of the commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    /// Author email of the commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_email: Option<String>,
+    /// Author date of the commit, RFC 3339 with the author's offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_date: Option<String>,
+    /// The oldest commit known to introduce this blob (at any path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_commit: Option<String>,
+    /// True when no ref reaches the commit (a dangling commit or one kept only by the reflog).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dangling: bool,
+    /// True for content staged in the index (`--staged`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
+}
+
+/// Whether a secret found in a repository is still there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// In HEAD's tree: remove it in a commit, and revoke it.
+    Head,
+    /// Only in uncommitted working-tree files.
+    WorkingTree,
+    /// Only in history: revoke it; removing it needs a history rewrite.
+    HistoryOnly,
+}
+
+impl Presence {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Head => "head",
+            Presence::WorkingTree => "working_tree",
+            Presence::HistoryOnly => "history_only",
+        }
+    }
 }
 
 /// One distinct secret with all its locations.
@@ -86,6 +145,8 @@ pub struct Finding {
     pub facts: Facts,
     /// Every location, sorted.
     pub locations: Vec<Location>,
+    /// For a secret found in a git repository: still at HEAD, or only in history.
+    pub presence: Option<Presence>,
     /// Results of online checks (live validation, blast radius), filled in after the scan by
     /// the commands that run them.
     pub checks: Checks,
@@ -186,6 +247,15 @@ impl Progress {
     }
 }
 
+/// What to scan and how.
+#[derive(Debug, Clone, Default)]
+pub struct ScanSettings {
+    /// The filesystem walk (threads, filters, limits).
+    pub walk: WalkOptions,
+    /// Git repositories.
+    pub git: GitSettings,
+}
+
 /// Errors that stop a scan before it starts.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -223,21 +293,54 @@ impl Scanner {
         }
     }
 
-    /// Scans files and directories.
+    /// Scans files and directories only (no git history).
     pub fn scan_paths(
         &self,
         roots: &[PathBuf],
         opts: &WalkOptions,
         progress: &Progress,
     ) -> Result<ScanReport, Error> {
+        let inputs: Vec<Input> = roots.iter().cloned().map(Input::Path).collect();
+        let settings = ScanSettings {
+            walk: opts.clone(),
+            git: GitSettings {
+                history: false,
+                ..GitSettings::default()
+            },
+        };
+        self.scan(&inputs, &settings, progress)
+    }
+
+    /// Scans files, directories and git repositories (local or remote): working trees, and
+    /// history as `settings.git` says. Repositories met while walking directories are scanned
+    /// too.
+    pub fn scan(
+        &self,
+        inputs: &[Input],
+        settings: &ScanSettings,
+        progress: &Progress,
+    ) -> Result<ScanReport, Error> {
         let started = Instant::now();
-        let opts = WalkOptions {
-            limits: self.limits(&opts.limits),
-            ..opts.clone()
+        let walk = WalkOptions {
+            limits: self.limits(&settings.walk.limits),
+            ..settings.walk.clone()
         };
         let collector = collect::Collector::new(self, progress);
-        fs_walk::walk(roots, &opts, &collector)?;
-        Ok(collector.finish(started.elapsed()))
+        let (mut repos, roots) = git_scan::classify(inputs, &settings.git, &collector);
+        if !roots.is_empty() {
+            let outcome = fs_walk::walk(&roots, &walk, &collector)?;
+            if settings.git.history {
+                git_scan::add_found(&mut repos, outcome.repositories, &collector);
+            }
+        }
+        let scanned: Vec<_> = repos
+            .into_iter()
+            .map(|r| git_scan::scan_history(r, &settings.git, &walk, &collector))
+            .collect();
+        let mut report = collector.finish(started.elapsed());
+        git_scan::attribute(&mut report, &scanned, walk.threads);
+        report.stats.duration = started.elapsed();
+        Ok(report)
     }
 
     /// Scans a stream such as stdin, named `name` in locations.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::reader::Encoding;
 
@@ -13,6 +14,14 @@ pub enum Origin {
     File(PathBuf),
     /// A stream such as stdin, with the name given by `--stdin-name`.
     Stream(String),
+    /// A blob in a git repository's object database. Where it appears (commits, paths) is
+    /// attributed after matching.
+    GitBlob {
+        /// The repository as displayed (path or URL).
+        repo: Arc<str>,
+        /// The blob's id.
+        id: gix::ObjectId,
+    },
 }
 
 impl Origin {
@@ -21,6 +30,7 @@ impl Origin {
         match self {
             Origin::File(p) => display_path(p),
             Origin::Stream(name) => name.clone(),
+            Origin::GitBlob { repo, id } => format!("{repo}@{id}"),
         }
     }
 }
@@ -94,11 +104,16 @@ pub enum SkipReason {
     BrokenSymlink,
     /// A path given on the command line that does not exist or cannot be walked.
     InvalidPath,
+    /// A git object or pack that cannot be decoded (truncated, corrupted).
+    CorruptObject,
+    /// A git repository, or a revision in it, that cannot be used (not a repository,
+    /// unresolvable revision, a remote that refuses or times out).
+    GitError,
 }
 
 impl SkipReason {
     /// Every reason, in report order.
-    pub const ALL: [SkipReason; 7] = [
+    pub const ALL: [SkipReason; 9] = [
         SkipReason::Unreadable,
         SkipReason::TooLarge,
         SkipReason::SpecialFile,
@@ -106,12 +121,20 @@ impl SkipReason {
         SkipReason::Symlink,
         SkipReason::BrokenSymlink,
         SkipReason::InvalidPath,
+        SkipReason::CorruptObject,
+        SkipReason::GitError,
     ];
 
     /// True when content that should have been scanned was lost (the exit code reports an
     /// error); false for skips that follow the user's settings.
     pub fn is_error(self) -> bool {
-        matches!(self, SkipReason::Unreadable | SkipReason::InvalidPath)
+        matches!(
+            self,
+            SkipReason::Unreadable
+                | SkipReason::InvalidPath
+                | SkipReason::CorruptObject
+                | SkipReason::GitError
+        )
     }
 
     /// A short snake_case name for machine-readable output.
@@ -124,6 +147,8 @@ impl SkipReason {
             SkipReason::Symlink => "symlink_not_followed",
             SkipReason::BrokenSymlink => "broken_symlink",
             SkipReason::InvalidPath => "invalid_path",
+            SkipReason::CorruptObject => "corrupt_git_object",
+            SkipReason::GitError => "git_error",
         }
     }
 
@@ -137,6 +162,8 @@ impl SkipReason {
             SkipReason::Symlink => "symlinks not followed (--follow-symlinks)",
             SkipReason::BrokenSymlink => "broken symlinks",
             SkipReason::InvalidPath => "invalid paths",
+            SkipReason::CorruptObject => "corrupt git objects or packs",
+            SkipReason::GitError => "git repositories that could not be scanned",
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{DirEntry, WalkBuilder, WalkState};
@@ -30,6 +31,15 @@ pub enum Error {
     },
 }
 
+/// What a walk found besides files.
+#[derive(Debug, Default)]
+pub struct WalkOutcome {
+    /// Git repositories met on the way: working trees (the directory holding `.git`) and bare
+    /// repositories (directories named `*.git` that are repositories). Their directories were
+    /// not walked into: history is a source of its own.
+    pub repositories: Vec<PathBuf>,
+}
+
 /// How to walk.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -41,7 +51,8 @@ pub struct WalkOptions {
     pub include: Vec<String>,
     /// Files and directories matching one of these globs are not scanned.
     pub exclude: Vec<String>,
-    /// Skip `.git` directories.
+    /// Skip `.git` directories (and bare repositories named `*.git`), reporting them in
+    /// [`WalkOutcome::repositories`].
     pub skip_git_dirs: bool,
     /// Size limits.
     pub limits: Limits,
@@ -152,7 +163,28 @@ fn report_walk_error(err: &ignore::Error, worker: &mut dyn Worker) {
 }
 
 fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut dyn Worker) {
-    let origin = Origin::File(path.to_path_buf());
+    scan_file_as(
+        path,
+        Origin::File(path.to_path_buf()),
+        &opts.limits,
+        reader,
+        worker,
+    );
+}
+
+/// Scans one file, reporting it as `origin` (for a file shown under another name, such as a
+/// repository's `.git/config`).
+pub fn scan_one(path: &Path, origin: Origin, limits: &Limits, worker: &mut dyn Worker) {
+    scan_file_as(path, origin, limits, &mut Reader::default(), worker);
+}
+
+fn scan_file_as(
+    path: &Path,
+    origin: Origin,
+    limits: &Limits,
+    reader: &mut Reader,
+    worker: &mut dyn Worker,
+) {
     let skip = |worker: &mut dyn Worker, reason, detail: String| {
         worker.skipped(Skipped {
             origin: origin.clone(),
@@ -171,7 +203,7 @@ fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut 
     if !meta.is_file() {
         return skip(worker, SkipReason::SpecialFile, "not a regular file".into());
     }
-    if let Some(max) = opts.limits.max_file_size {
+    if let Some(max) = limits.max_file_size {
         if meta.len() > max {
             return skip(
                 worker,
@@ -180,7 +212,7 @@ fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut 
             );
         }
     }
-    match reader.read(&mut file, Some(meta.len()), &origin, &opts.limits, worker) {
+    match reader.read(&mut file, Some(meta.len()), &origin, limits, worker) {
         Ok(bytes) => worker.input_done(&origin, bytes),
         Err(e) => skip(worker, SkipReason::Unreadable, error_detail(&e)),
     }
@@ -199,6 +231,7 @@ fn visit(
     filter: &PathFilter,
     reader: &mut Reader,
     worker: &mut dyn Worker,
+    repositories: &Mutex<Vec<PathBuf>>,
 ) -> WalkState {
     let path = entry.path();
     let Some(file_type) = entry.file_type() else {
@@ -206,7 +239,24 @@ fn visit(
     };
     let root = entry.depth() == 0;
     if file_type.is_dir() {
-        if !root && ((opts.skip_git_dirs && entry.file_name() == ".git") || filter.skip_dir(path)) {
+        if !root && opts.skip_git_dirs {
+            let name = entry.file_name();
+            let bare =
+                name.to_string_lossy().ends_with(".git") && crate::git::looks_like_repo(path);
+            if name == ".git" || bare {
+                let repo = if bare {
+                    path.to_path_buf()
+                } else {
+                    path.parent().unwrap_or(path).to_path_buf()
+                };
+                repositories
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(repo);
+                return WalkState::Skip;
+            }
+        }
+        if !root && filter.skip_dir(path) {
             return WalkState::Skip;
         }
         return WalkState::Continue;
@@ -236,7 +286,11 @@ fn visit(
 /// Walks `roots` with `opts.threads` threads and passes every file to `sink`. Roots that do
 /// not exist are reported as [`SkipReason::InvalidPath`]. Symbolic links given as roots are
 /// followed, like ripgrep does.
-pub fn walk<S: Sink>(roots: &[PathBuf], opts: &WalkOptions, sink: &S) -> Result<(), Error> {
+pub fn walk<S: Sink>(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    sink: &S,
+) -> Result<WalkOutcome, Error> {
     let filter = PathFilter::new(&opts.include, &opts.exclude)?;
     let mut valid = Vec::new();
     {
@@ -257,8 +311,9 @@ pub fn walk<S: Sink>(roots: &[PathBuf], opts: &WalkOptions, sink: &S) -> Result<
         }
     }
     let Some((first, rest)) = valid.split_first() else {
-        return Ok(());
+        return Ok(WalkOutcome::default());
     };
+    let repositories = Mutex::new(Vec::new());
     let mut builder = WalkBuilder::new(first);
     for r in rest {
         builder.add(r);
@@ -272,16 +327,21 @@ pub fn walk<S: Sink>(roots: &[PathBuf], opts: &WalkOptions, sink: &S) -> Result<
     builder.build_parallel().run(|| {
         let mut worker = sink.worker();
         let mut reader = Reader::default();
-        let filter = &filter;
+        let (filter, repositories) = (&filter, &repositories);
         Box::new(move |result| match result {
-            Ok(entry) => visit(entry, opts, filter, &mut reader, &mut worker),
+            Ok(entry) => visit(entry, opts, filter, &mut reader, &mut worker, repositories),
             Err(err) => {
                 report_walk_error(&err, &mut worker);
                 WalkState::Continue
             }
         })
     });
-    Ok(())
+    let mut repositories = repositories
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    repositories.sort();
+    repositories.dedup();
+    Ok(WalkOutcome { repositories })
 }
 
 #[cfg(test)]

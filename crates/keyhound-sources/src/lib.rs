@@ -1,5 +1,6 @@
 //! keyhound's sources turn scan inputs into [`Blob`]s (bytes plus an [`Origin`]) and hand them
-//! to a [`Sink`]. Today that is the filesystem walk ([`fs_walk`]) and stdin ([`stream`]).
+//! to a [`Sink`]: the filesystem walk ([`fs_walk`]), git history ([`git`]) and streams
+//! ([`stream`]).
 //!
 //! Sources never match anything: the sink owns the matcher. Every input that cannot be read
 //! becomes a [`Skipped`] with a reason, so a scan always finishes and reports what it missed.
@@ -27,6 +28,7 @@
 
 mod blob;
 pub mod fs_walk;
+pub mod git;
 mod limits;
 mod reader;
 pub mod stream;

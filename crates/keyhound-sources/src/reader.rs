@@ -181,6 +181,34 @@ impl Reader {
     }
 }
 
+/// Scans bytes already in memory (a git blob, an archive member): passed on as they are when
+/// they fit the buffer and need no transcoding, otherwise through `reader`'s chunking.
+pub(crate) fn scan_slice(
+    reader: &mut Reader,
+    data: &[u8],
+    origin: &Origin,
+    limits: &Limits,
+    worker: &mut dyn Worker,
+) {
+    if data.len() <= limits.buffer_size && detect_encoding(data) == Encoding::Bytes {
+        worker.blob(Blob {
+            origin,
+            data,
+            chunk: Chunk::whole(data.len(), Encoding::Bytes),
+        });
+    } else {
+        // Reading from a slice cannot fail.
+        let _ = reader.read(
+            &mut &data[..],
+            Some(data.len() as u64),
+            origin,
+            limits,
+            worker,
+        );
+    }
+    worker.input_done(origin, data.len() as u64);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
