@@ -9,7 +9,7 @@ use keyhound_rules::Severity;
 use keyhound_sources::{Blob, Origin, Sink, Skipped, Worker};
 
 use crate::position::LineCursor;
-use crate::{Finding, Location, Progress, ScanReport, Scanner, Stats, fingerprint};
+use crate::{Finding, ImageLocation, Location, Progress, ScanReport, Scanner, Stats, fingerprint};
 
 struct Pending {
     rule: usize,
@@ -178,6 +178,8 @@ impl Worker for CollectWorker<'_> {
             return;
         }
         let path = blob.origin.display_path();
+        let archive_chain = blob.origin.archive_chain();
+        let image = ImageLocation::of(blob.origin);
         let mut cursor = LineCursor::new(blob.data);
         let mut reported = 0;
         for m in self.matches.drain(..) {
@@ -196,6 +198,8 @@ impl Worker for CollectWorker<'_> {
                 offset: blob.chunk.offset + m.start as u64,
                 encoding: blob.chunk.encoding.label(),
                 decoded_from: m.decoded_by.map(|r| scanner.matcher.rule(r).id.clone()),
+                archive_chain: archive_chain.clone(),
+                image: image.clone(),
             };
             let fp = fingerprint(&scanner.key, rule.family(), m.secret.expose());
             self.partial

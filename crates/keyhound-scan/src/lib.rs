@@ -62,6 +62,66 @@ pub struct Location {
     /// of the encoded value; the position is the encoded value's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoded_from: Option<String>,
+    /// For a member of an archive or an image: each level from the outermost input in, as
+    /// `path` shows them between `!/` (`["app.war", "WEB-INF/lib/a.jar", "settings.xml"]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_chain: Option<Vec<String>>,
+    /// For content of a container image: the image, the layer and the file or config field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageLocation>,
+}
+
+/// Where in a container image a secret is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ImageLocation {
+    /// `repository:tag` when known, otherwise a short digest.
+    pub name: String,
+    /// The full digest of the layer holding the file, or that a history entry created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// The file's path in the layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The configuration field (`config.Env[2]`, `history[4].created_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The upper layer that deletes or replaces the file: it is not in the image's final
+    /// file system, but it ships in the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<String>,
+}
+
+impl ImageLocation {
+    /// The image part of an origin, if it is in an image.
+    pub fn of(origin: &keyhound_sources::Origin) -> Option<ImageLocation> {
+        use keyhound_sources::Origin;
+        let image = origin.image()?;
+        let mut loc = ImageLocation {
+            name: image.name.clone(),
+            layer: None,
+            path: None,
+            field: None,
+            removed_in: None,
+        };
+        match origin.image_part()? {
+            Origin::ImageFile {
+                layer,
+                path,
+                removed_in,
+                ..
+            } => {
+                loc.layer = Some(layer.to_string());
+                loc.path = Some(path.clone());
+                loc.removed_in = removed_in.as_ref().map(ToString::to_string);
+            }
+            Origin::ImageConfig { field, layer, .. } => {
+                loc.field = Some(field.clone());
+                loc.layer = layer.as_ref().map(ToString::to_string);
+            }
+            _ => {}
+        }
+        Some(loc)
+    }
 }
 
 /// One distinct secret with all its locations.

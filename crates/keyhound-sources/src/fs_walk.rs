@@ -14,6 +14,7 @@ use ignore::{DirEntry, WalkBuilder, WalkState};
 use crate::blob::display_path;
 use crate::reader::Reader;
 use crate::{Limits, Origin, Sink, SkipReason, Skipped, Worker};
+use crate::{archive, image};
 
 /// Errors in walk settings (input problems become [`Skipped`] instead).
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +153,17 @@ fn report_walk_error(err: &ignore::Error, worker: &mut dyn Worker) {
 }
 
 fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut dyn Worker) {
+    scan_one_file(path, &opts.limits, reader, worker);
+}
+
+/// Scans one file: opens archives and compressed files (within the archive limits), and
+/// scans anything else as bytes unless it is larger than `max_file_size`.
+pub(crate) fn scan_one_file(
+    path: &Path,
+    limits: &Limits,
+    reader: &mut Reader,
+    worker: &mut dyn Worker,
+) {
     let origin = Origin::File(path.to_path_buf());
     let skip = |worker: &mut dyn Worker, reason, detail: String| {
         worker.skipped(Skipped {
@@ -171,19 +183,8 @@ fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut 
     if !meta.is_file() {
         return skip(worker, SkipReason::SpecialFile, "not a regular file".into());
     }
-    if let Some(max) = opts.limits.max_file_size {
-        if meta.len() > max {
-            return skip(
-                worker,
-                SkipReason::TooLarge,
-                format!("{} bytes, limit {max}", meta.len()),
-            );
-        }
-    }
-    match reader.read(&mut file, Some(meta.len()), &origin, &opts.limits, worker) {
-        Ok(bytes) => worker.input_done(&origin, bytes),
-        Err(e) => skip(worker, SkipReason::Unreadable, error_detail(&e)),
-    }
+    let mut ctx = archive::Ctx::new(limits, reader, worker);
+    archive::scan_file(&mut ctx, &mut file, &origin, meta.len());
 }
 
 /// The OS error without the path, which the skip record already names.
@@ -207,6 +208,10 @@ fn visit(
     let root = entry.depth() == 0;
     if file_type.is_dir() {
         if !root && ((opts.skip_git_dirs && entry.file_name() == ".git") || filter.skip_dir(path)) {
+            return WalkState::Skip;
+        }
+        if opts.limits.archive_depth > 0 && image::is_oci_layout(path) {
+            image::scan_oci_dir(path, &opts.limits, reader, worker);
             return WalkState::Skip;
         }
         return WalkState::Continue;
