@@ -1,5 +1,6 @@
 //! Integration tests of the `keyhound` binary.
 
+mod archives;
 mod bad_input;
 mod common;
 mod exit_codes;

@@ -353,11 +353,23 @@ pub(crate) fn scan_file(ctx: &mut Ctx<'_>, file: &mut fs_err::File, origin: &Ori
         Ok(n) => n,
         Err(e) => return ctx.report(origin, &e),
     };
-    let kind = if ctx.archives_enabled() {
+    let mut kind = if ctx.archives_enabled() {
         detect(&head[..n])
     } else {
         Kind::Plain
     };
+    if kind == Kind::Plain && ctx.archives_enabled() && zip::has_zip_extension(origin) {
+        // A zip behind a prefix (a self-extracting archive, a "fully executable" jar with a
+        // launcher script): found by its end record.
+        match zip::has_end_record(file, size) {
+            Ok(true) => kind = Kind::Zip,
+            Ok(false) => {}
+            Err(e) => return ctx.report(origin, &e),
+        }
+        if let Err(e) = file.seek(SeekFrom::Start(0)) {
+            return ctx.report(origin, &e);
+        }
+    }
     if kind == Kind::Plain {
         if let Some(max) = ctx.limits.max_file_size {
             if size > max {

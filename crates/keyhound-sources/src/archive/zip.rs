@@ -16,6 +16,34 @@ use super::{Ctx, Error, Guard, Level};
 use crate::blob::display_member_name;
 use crate::{Origin, SkipReason};
 
+/// Extensions of the zip family: a file named so is searched for a zip behind a prefix.
+const ZIP_EXTENSIONS: [&str; 10] = [
+    "zip", "jar", "war", "ear", "aar", "whl", "nupkg", "apk", "egg", "sar",
+];
+
+/// True when a file's name has a zip-family extension.
+pub(super) fn has_zip_extension(origin: &Origin) -> bool {
+    let Origin::File(path) = origin else {
+        return false;
+    };
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ZIP_EXTENSIONS.iter().any(|z| e.eq_ignore_ascii_case(z)))
+}
+
+/// True when the end of a file holds a zip end-of-central-directory record.
+pub(super) fn has_end_record<R: Read + Seek>(input: &mut R, size: u64) -> io::Result<bool> {
+    // The record is 22 bytes plus a comment of up to 65,535 bytes.
+    let tail = size.min(22 + 65_535);
+    if tail < 22 {
+        return Ok(false);
+    }
+    input.seek(SeekFrom::Start(size - tail))?;
+    let mut buf = Vec::with_capacity(usize::try_from(tail).unwrap_or(0));
+    input.take(tail).read_to_end(&mut buf)?;
+    Ok(memchr::memmem::rfind(&buf, b"PK\x05\x06").is_some())
+}
+
 /// True for the methods this build decodes.
 fn supported(method: CompressionMethod) -> bool {
     matches!(
