@@ -6,5 +6,6 @@ mod common;
 mod exit_codes;
 mod fixtures;
 mod formats;
+mod images;
 mod rules;
 mod scan_options;
