@@ -90,7 +90,7 @@ impl<'s> Collector<'s> {
             .collect();
         sort_findings(&mut findings);
         let mut skipped = partial.skipped;
-        skipped.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.reason.cmp(&b.reason)));
+        crate::sort_skipped(&mut skipped);
         ScanReport {
             findings,
             stats: Stats {

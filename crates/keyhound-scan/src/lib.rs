@@ -204,12 +204,18 @@ impl ScanReport {
         all.extend(other.findings);
         self.findings = collect::merge_findings(all);
         self.skipped.extend(other.skipped);
-        self.skipped.sort_by(|a, b| a.origin.cmp(&b.origin));
+        sort_skipped(&mut self.skipped);
         self.stats.inputs += other.stats.inputs;
         self.stats.bytes += other.stats.bytes;
         self.stats.matches += other.stats.matches;
         self.stats.duration += other.stats.duration;
     }
+}
+
+/// Sorts skips by the path shown to the user (an archive's members right after it), then
+/// by reason.
+fn sort_skipped(skipped: &mut [Skipped]) {
+    skipped.sort_by_cached_key(|s| (s.origin.display_path(), s.reason));
 }
 
 /// Live counters for a progress display, updated while a scan runs.

@@ -179,7 +179,11 @@ fn issue_3_docker_save_legacy_config_env_and_build_arg() {
 fn issue_3_docker_save_oci_config_env_and_build_arg() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (spec, p) = spec(510);
-    write(dir.path(), "img.tar", ka::docker_save(&spec, DockerLayout::Oci));
+    write(
+        dir.path(),
+        "img.tar",
+        ka::docker_save(&spec, DockerLayout::Oci),
+    );
     let scan = scan_json(dir.path(), &["--show-secrets"]);
     assert_eq!(scan.code, 1, "{}", scan.stderr);
     // Uncompressed layers: blob digests are the diff ids.
@@ -224,21 +228,20 @@ fn oci_layout_with_a_missing_blob_reports_it_and_scans_the_rest() {
     let gone = &digests.layers[2];
     fs_err::remove_file(layout.join("blobs/sha256").join(&gone[7..])).expect("rm");
     let other = fake::jfrog_api_key(549);
-    write(dir.path(), "other/.env", format!("ARTIFACTORY_API_KEY={other}\n"));
+    write(
+        dir.path(),
+        "other/.env",
+        format!("ARTIFACTORY_API_KEY={other}\n"),
+    );
     let scan = scan_json(dir.path(), &["--show-secrets"]);
     assert_eq!(scan.code, 2, "{}", scan.stderr);
     assert_eq!(scan.json["summary"]["skipped"]["corrupt"], 1);
     let skipped = &scan.json["summary"]["skipped_inputs"][0];
-    assert_eq!(
-        skipped["path"],
-        "layout!/docker.io/acme/app:1.0!/layers[2]"
-    );
-    assert_eq!(
-        skipped["detail"],
-        format!("layer blob {gone} is missing")
-    );
+    assert_eq!(skipped["path"], "layout!/docker.io/acme/app:1.0!/layers[2]");
+    assert_eq!(skipped["detail"], format!("layer blob {gone} is missing"));
     assert!(
-        scan.stderr.contains("1 corrupt archives, streams or images"),
+        scan.stderr
+            .contains("1 corrupt archives, streams or images"),
         "{}",
         scan.stderr
     );

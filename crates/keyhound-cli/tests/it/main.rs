@@ -1,5 +1,6 @@
 //! Integration tests of the `keyhound` binary.
 
+mod archive_bad_input;
 mod archives;
 mod bad_input;
 mod common;
@@ -9,3 +10,4 @@ mod formats;
 mod images;
 mod rules;
 mod scan_options;
+mod streams;
