@@ -733,3 +733,93 @@ pub(crate) fn scan_oci_dir(
         crate::fs_walk::scan_one_file(&path, limits, reader, worker);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_cannot_name_paths_outside_the_blobs() {
+        assert_eq!(
+            blob_key("sha256:abc123").as_deref(),
+            Some("blobs/sha256/abc123")
+        );
+        for bad in [
+            "sha256:../../etc/passwd",
+            "sha256:a/b",
+            "../x:abc",
+            "sha256:",
+            "abc",
+            "SHA256:abc",
+        ] {
+            assert_eq!(blob_key(bad), None, "{bad}");
+        }
+        assert_eq!(
+            digest_of_key("blobs/sha256/abc").as_deref(),
+            Some("sha256:abc")
+        );
+        assert_eq!(digest_of_key("abc/layer.tar"), None);
+    }
+
+    #[test]
+    fn whiteouts_and_replacements_mark_lower_files() {
+        let mut upper = Upper::default();
+        let l2: Arc<str> = Arc::from("sha256:2");
+        let l3: Arc<str> = Arc::from("sha256:3");
+        upper.add(
+            &l3,
+            LayerPaths {
+                files: vec!["etc/new".into()],
+                deleted: vec!["app/.env".into(), "secrets".into()],
+                opaque: vec!["cache".into()],
+            },
+        );
+        upper.add(
+            &l2,
+            LayerPaths {
+                files: vec!["etc/new".into(), "etc/passwd".into()],
+                ..LayerPaths::default()
+            },
+        );
+        assert_eq!(upper.removed_in("app/.env"), Some(l3.clone()));
+        assert_eq!(upper.removed_in("secrets/a/b"), Some(l3.clone()));
+        assert_eq!(upper.removed_in("cache/x"), Some(l3.clone()));
+        assert_eq!(upper.removed_in("cache"), None, "only what is inside");
+        assert_eq!(
+            upper.removed_in("etc/new"),
+            Some(l3.clone()),
+            "uppermost wins"
+        );
+        assert_eq!(upper.removed_in("etc/passwd"), Some(l2));
+        assert_eq!(upper.removed_in("app/run.sh"), None);
+        upper.add(
+            &l3,
+            LayerPaths {
+                opaque: vec![String::new()],
+                ..LayerPaths::default()
+            },
+        );
+        assert_eq!(upper.removed_in("anything"), Some(l3));
+    }
+
+    #[test]
+    fn config_paths() {
+        let v: Value = serde_json::from_str(
+            r#"{"config":{"Env":["A=1"],"Labels":{"org.x":"y","k":"v"}},"history":[{"created_by":"RUN x"}]}"#,
+        )
+        .expect("json");
+        let mut seen = Vec::new();
+        walk(&v, &mut String::new(), None, &mut |p, k, s| {
+            seen.push(format!("{p} {k:?} {s}"));
+        });
+        assert_eq!(
+            seen,
+            [
+                "config.Env[0] None A=1",
+                "config.Labels.k Some(\"k\") v",
+                "config.Labels[\"org.x\"] Some(\"org.x\") y",
+                "history[0].created_by Some(\"created_by\") RUN x",
+            ]
+        );
+    }
+}
