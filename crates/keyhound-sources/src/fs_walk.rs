@@ -152,8 +152,10 @@ fn report_walk_error(err: &ignore::Error, worker: &mut dyn Worker) {
     });
 }
 
-fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut dyn Worker) {
-    scan_one_file(path, &opts.limits, reader, worker);
+/// Scans one file as [`walk`] does (archives opened within the limits), on this thread.
+pub fn scan_file(path: &Path, limits: &Limits, worker: &mut dyn Worker) {
+    let mut reader = Reader::default();
+    scan_one_file(path, limits, &mut reader, worker);
 }
 
 /// Scans one file: opens archives and compressed files (within the archive limits), and
@@ -227,7 +229,7 @@ fn visit(
                 .map_or_else(|e| e.to_string(), |t| format!("-> {}", t.display())),
         });
     } else if file_type.is_file() {
-        scan_file(path, opts, reader, worker);
+        scan_one_file(path, &opts.limits, reader, worker);
     } else {
         worker.skipped(Skipped {
             origin: Origin::File(path.to_path_buf()),

@@ -188,6 +188,32 @@ proptest! {
     }
 }
 
+/// Every input that once broke a fuzz target (`tests/fixtures/fuzzed/`) now scans, from a
+/// stream and from a file, without a panic and in bounded time.
+#[test]
+fn fuzzed_inputs_replay() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzzed");
+    let mut n = 0;
+    for entry in fs_err::read_dir(&dir).expect("fixtures dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let bytes = fs_err::read(&path).expect("read");
+        let started = std::time::Instant::now();
+        read_stream(&bytes, &small_limits());
+        read_file(&bytes, "x.jar", &small_limits());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{} took {:?}",
+            path.display(),
+            started.elapsed()
+        );
+        n += 1;
+    }
+    eprintln!("replayed {n} fuzzed inputs");
+}
+
 #[test]
 fn undamaged_samples_scan_cleanly() {
     for (name, bytes) in samples() {
