@@ -189,6 +189,10 @@ impl<R: Read> Read for Masked<R> {
             if a >= end {
                 break;
             }
+            if b <= start {
+                // Ranges overlap in damaged archives: a later one can end before this read.
+                continue;
+            }
             let from = usize::try_from(a.max(start) - start).unwrap_or(n);
             let to = usize::try_from(b.min(end) - start).unwrap_or(n);
             for byte in &mut buf[from..to] {
@@ -273,5 +277,33 @@ fn scan_local_headers<R: Read>(
         let mut guarded = Guard::new(file, "zip member", ctx);
         guarded.fixed_consumed = Some(compressed);
         super::scan(ctx, &mut guarded, &member, level.member(), Some(size));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `damaged_archives_never_panic`: in a damaged zip, member ranges overlap, and
+    /// one can end before the current read starts.
+    #[test]
+    fn masking_tolerates_overlapping_ranges() {
+        let data: Vec<u8> = b"0123456789\nabcdefghij\n".to_vec();
+        let mut m = Masked {
+            inner: &data[..],
+            ranges: vec![(0, 15), (2, 4), (12, 14), (20, 100)],
+            pos: 0,
+            next: 0,
+        };
+        let mut out = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            let n = m.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, b"\0\0\0\0\0\0\0\0\0\0\n\0\0\0\0efghi\0\n");
     }
 }
