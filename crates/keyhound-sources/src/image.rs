@@ -614,20 +614,27 @@ fn layer_tar(
 }
 
 /// If the tar file on disk is a `docker save` archive, scans it as images and returns true;
-/// otherwise rewinds it and returns false.
+/// otherwise rewinds it and returns false (true if it cannot be rewound, after reporting).
 pub(crate) fn scan_docker_archive(
     ctx: &mut Ctx<'_>,
     file: &mut fs_err::File,
     origin: &Origin,
 ) -> bool {
+    let rewind = |ctx: &mut Ctx<'_>, file: &mut fs_err::File| match file.seek(SeekFrom::Start(0)) {
+        Ok(_) => false,
+        Err(e) => {
+            ctx.report(origin, &e);
+            true
+        }
+    };
     let Some(entries) = index_tar(file, ctx.limits) else {
-        return file.seek(SeekFrom::Start(0)).is_err();
+        return rewind(ctx, file);
     };
     let names: HashSet<&str> = entries.iter().map(|(n, _, _)| n.as_str()).collect();
     let is_image = names.contains("manifest.json")
         || (names.contains("index.json") && names.contains("oci-layout"));
     if !is_image {
-        return file.seek(SeekFrom::Start(0)).is_err();
+        return rewind(ctx, file);
     }
     let index = entries
         .iter()
