@@ -9,7 +9,10 @@ use keyhound_rules::Severity;
 use keyhound_sources::{Blob, Origin, Sink, Skipped, Worker};
 
 use crate::position::LineCursor;
-use crate::{Finding, GitLocation, Location, Progress, ScanReport, Scanner, Stats, fingerprint};
+use crate::{
+    Finding, GitLocation, ImageLocation, Location, Progress, ScanReport, Scanner, Stats,
+    fingerprint,
+};
 
 struct Pending {
     rule: usize,
@@ -91,7 +94,7 @@ impl<'s> Collector<'s> {
             .collect();
         sort_findings(&mut findings);
         let mut skipped = partial.skipped;
-        skipped.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.reason.cmp(&b.reason)));
+        crate::sort_skipped(&mut skipped);
         ScanReport {
             findings,
             stats: Stats {
@@ -190,6 +193,8 @@ impl Worker for CollectWorker<'_> {
             ),
             other => (other.display_path(), None),
         };
+        let archive_chain = blob.origin.archive_chain();
+        let image = ImageLocation::of(blob.origin);
         let mut cursor = LineCursor::new(blob.data);
         let mut reported = 0;
         for m in self.matches.drain(..) {
@@ -209,6 +214,8 @@ impl Worker for CollectWorker<'_> {
                 encoding: blob.chunk.encoding.label(),
                 decoded_from: m.decoded_by.map(|r| scanner.matcher.rule(r).id.clone()),
                 git: git.clone(),
+                archive_chain: archive_chain.clone(),
+                image: image.clone(),
             };
             let fp = fingerprint(&scanner.key, rule.family(), m.secret.expose());
             self.partial

@@ -4,11 +4,13 @@
 //! [`fake`] generates credentials in the real formats (right prefixes, lengths, alphabets,
 //! checksums and JSON claims) from a seed. They are random, so they grant nothing anywhere.
 //! [`plant`] puts them into realistic files and lines, with the ground truth a scan must find.
+//! [`archive`] builds archives, compressed streams and container images around them.
 //!
 //! ```
 //! let key = keyhound_testkit::fake::jfrog_api_key(7);
 //! assert!(key.starts_with("AKCp") && key.len() == 73);
 //! ```
 
+pub mod archive;
 pub mod fake;
 pub mod plant;

@@ -1,9 +1,13 @@
 //! Integration tests of the `keyhound` binary.
 
+mod archive_bad_input;
+mod archives;
 mod bad_input;
 mod common;
 mod exit_codes;
 mod fixtures;
 mod formats;
+mod images;
 mod rules;
 mod scan_options;
+mod streams;
