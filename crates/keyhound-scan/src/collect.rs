@@ -181,17 +181,23 @@ impl Worker for CollectWorker<'_> {
         if self.matches.is_empty() {
             return;
         }
-        // A git blob's paths are attributed after matching (see git_scan.rs).
-        let (path, git) = match blob.origin {
-            Origin::GitBlob { repo, id } => (
-                String::new(),
-                Some(GitLocation {
+        // A git blob's paths are attributed after matching (see git_scan.rs); meanwhile the
+        // path holds what follows the blob (`!/member` for an archive committed to git).
+        let (path, git) = match blob.origin.git_root() {
+            Some((repo, id)) => {
+                let full = blob.origin.display_path();
+                let suffix = full
+                    .strip_prefix(&format!("{repo}@{id}"))
+                    .unwrap_or_default()
+                    .to_owned();
+                let git = GitLocation {
                     repository: repo.to_string(),
                     blob: id.to_string(),
                     ..GitLocation::default()
-                }),
-            ),
-            other => (other.display_path(), None),
+                };
+                (suffix, Some(git))
+            }
+            None => (blob.origin.display_path(), None),
         };
         let archive_chain = blob.origin.archive_chain();
         let image = ImageLocation::of(blob.origin);

@@ -148,6 +148,16 @@ impl Origin {
         }
     }
 
+    /// The git blob this origin is in (itself, or the blob holding an archive it is a member
+    /// of), with the repository it belongs to.
+    pub fn git_root(&self) -> Option<(&Arc<str>, &gix::ObjectId)> {
+        match self {
+            Origin::GitBlob { repo, id } => Some((repo, id)),
+            Origin::Member { parent, .. } => parent.git_root(),
+            _ => None,
+        }
+    }
+
     /// The image this origin is in, if any.
     pub fn image(&self) -> Option<&Image> {
         match self {

@@ -235,8 +235,9 @@ fn visit(
     if file_type.is_dir() {
         if !root && opts.skip_git_dirs {
             let name = entry.file_name();
-            let bare =
-                name.to_string_lossy().ends_with(".git") && crate::git::looks_like_repo(path);
+            let bare = name != ".git"
+                && name.to_string_lossy().ends_with(".git")
+                && crate::git::looks_like_repo(path);
             if name == ".git" || bare {
                 let repo = if bare {
                     path.to_path_buf()

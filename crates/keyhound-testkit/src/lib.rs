@@ -13,4 +13,5 @@
 
 pub mod archive;
 pub mod fake;
+pub mod git_http;
 pub mod plant;

@@ -7,6 +7,7 @@ mod common;
 mod exit_codes;
 mod fixtures;
 mod formats;
+mod git;
 mod images;
 mod rules;
 mod scan_options;
