@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use keyhound_sources::Limits;
 
 /// `KEYHOUND_LOG`: a tracing filter for log output on stderr (for example `debug` or
 /// `keyhound_sources=debug`). Overrides `-v`.
@@ -207,23 +208,56 @@ pub struct ScanArgs {
     pub stdin_name: String,
     /// Git history of repositories: `full` scans every blob ever committed (and dangling
     /// objects), `none` only working-tree files.
-    #[arg(long, value_enum, default_value_t = GitHistory::Full)]
+    #[arg(long, value_enum, default_value_t = GitHistory::Full, help_heading = "Git")]
     pub git_history: GitHistory,
     /// Only blobs introduced by commits after REV (the CI use case); no working tree.
-    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    #[arg(
+        long,
+        value_name = "REV",
+        conflicts_with = "staged",
+        help_heading = "Git"
+    )]
     pub since_commit: Option<String>,
     /// Only history reachable from REF.
-    #[arg(long, value_name = "REF", conflicts_with = "staged")]
+    #[arg(
+        long,
+        value_name = "REF",
+        conflicts_with = "staged",
+        help_heading = "Git"
+    )]
     pub branch: Option<String>,
     /// Only content staged in the index (the pre-commit use case).
-    #[arg(long)]
+    #[arg(long, help_heading = "Git")]
     pub staged: bool,
     /// Where remote repositories are mirrored [default: ~/.cache/keyhound/clones].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Git")]
     pub clone_dir: Option<PathBuf>,
     /// Give up cloning or fetching a remote repository after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        help_heading = "Git"
+    )]
     pub clone_timeout: u64,
+    /// Archive levels to open: 1 opens app.war, 2 also the jars in it... (0: same as
+    /// --no-archives). A container image counts as one level; .gz, .xz... count as none.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_ARCHIVE_DEPTH, help_heading = "Archives")]
+    pub archive_depth: usize,
+    /// Do not open archives, compressed files or container images: scan their raw bytes only.
+    #[arg(long, help_heading = "Archives")]
+    pub no_archives: bool,
+    /// Stop reading an archive after extracting this much from it, at every level (K, M, G;
+    /// 0 for no limit).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size, help_heading = "Archives")]
+    pub max_archive_bytes: u64,
+    /// Stop decompressing a member or stream that grows more than N times its compressed
+    /// size (zip bombs); checked after its first MiB (0 for no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_ARCHIVE_RATIO, help_heading = "Archives")]
+    pub max_archive_ratio: u64,
+    /// Stop reading an archive after this many members, at every level (0 for no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_ARCHIVE_ENTRIES, help_heading = "Archives")]
+    pub max_archive_entries: u64,
     /// Check JFrog credentials against their instance (opt-in; read-only calls).
     #[arg(long)]
     pub validate: bool,

@@ -160,7 +160,7 @@ fn summary(global: &GlobalArgs, report: &ScanReport) {
             .count();
         let _ = writeln!(
             err,
-            "error: {n} input{} could not be read",
+            "error: {n} input{} could not be read completely",
             if n == 1 { "" } else { "s" }
         );
     }
@@ -237,6 +237,26 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
         .context("cannot compile the rules")?;
     let limits = Limits {
         max_file_size: (args.max_file_size > 0).then_some(args.max_file_size),
+        archive_depth: if args.no_archives {
+            0
+        } else {
+            args.archive_depth
+        },
+        max_archive_bytes: if args.max_archive_bytes == 0 {
+            u64::MAX
+        } else {
+            args.max_archive_bytes
+        },
+        max_archive_ratio: if args.max_archive_ratio == 0 {
+            u64::MAX
+        } else {
+            args.max_archive_ratio
+        },
+        max_archive_entries: if args.max_archive_entries == 0 {
+            u64::MAX
+        } else {
+            args.max_archive_entries
+        },
         ..Limits::default()
     };
     let walk = WalkOptions {

@@ -137,6 +137,12 @@ fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) ->
         if let Some(enc) = l.encoding {
             at.push_str(&format!(" ({enc})"));
         }
+        if let Some(removed) = l.image.as_ref().and_then(|i| i.removed_in.as_deref()) {
+            at.push_str(&format!(
+                " (deleted or replaced in layer {}, still in the image)",
+                keyhound_sources::short_digest(removed)
+            ));
+        }
         writeln!(out, "{}{at}", label(if i == 0 { "location" } else { "" }))?;
     }
     writeln!(out)

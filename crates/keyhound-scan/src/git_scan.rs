@@ -82,8 +82,14 @@ impl Mode {
         if settings.staged {
             Mode::Staged
         } else if settings.since_commit.is_some() || settings.branch.is_some() {
+            // `--since-commit REV` is REV..HEAD unless a branch is named.
+            let tips = match (&settings.branch, &settings.since_commit) {
+                (Some(b), _) => vec![b.clone()],
+                (None, Some(_)) => vec!["HEAD".to_owned()],
+                (None, None) => Vec::new(),
+            };
             Mode::Range {
-                tips: settings.branch.iter().cloned().collect(),
+                tips,
                 hide: settings.since_commit.clone(),
             }
         } else {
@@ -293,17 +299,25 @@ fn author_date(seconds: i64, offset: i32) -> Option<String> {
 
 fn expand(loc: &Location, repo: &Repo, intros: Option<&Vec<Introduction>>) -> Vec<Location> {
     let git = loc.git.clone().unwrap_or_default();
+    // Until now `loc.path` held only what follows the blob (`!/member` inside a committed
+    // archive); the file's path in the commit goes in front.
+    let placed = |file: String| {
+        let mut l = loc.clone();
+        l.path = format!("{file}{}", loc.path);
+        if let Some(chain) = l.archive_chain.as_mut().and_then(|c| c.first_mut()) {
+            *chain = file;
+        }
+        l
+    };
     let Some(list) = intros.filter(|l| !l.is_empty()) else {
         // A blob no commit contains (added to the index and dropped, or a stray object).
-        return vec![Location {
-            path: repo.join(&format!("(unreferenced blob {})", git.blob)),
-            ..loc.clone()
-        }];
+        return vec![placed(
+            repo.join(&format!("(unreferenced blob {})", git.blob)),
+        )];
     };
     let first = list.iter().find_map(|i| i.commit).map(|c| c.to_string());
     list.iter()
         .map(|i| Location {
-            path: repo.join(&i.path),
             git: Some(GitLocation {
                 commit: i.commit.map(|c| c.to_string()),
                 author_name: i.commit.map(|_| i.author_name.clone()),
@@ -316,7 +330,7 @@ fn expand(loc: &Location, repo: &Repo, intros: Option<&Vec<Introduction>>) -> Ve
                 staged: i.commit.is_none(),
                 ..git.clone()
             }),
-            ..loc.clone()
+            ..placed(repo.join(&i.path))
         })
         .collect()
 }

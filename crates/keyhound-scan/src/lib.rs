@@ -68,6 +68,66 @@ pub struct Location {
     /// Git provenance, for a location in a repository's history.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitLocation>,
+    /// For a member of an archive or an image: each level from the outermost input in, as
+    /// `path` shows them between `!/` (`["app.war", "WEB-INF/lib/a.jar", "settings.xml"]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_chain: Option<Vec<String>>,
+    /// For content of a container image: the image, the layer and the file or config field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageLocation>,
+}
+
+/// Where in a container image a secret is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ImageLocation {
+    /// `repository:tag` when known, otherwise a short digest.
+    pub name: String,
+    /// The full digest of the layer holding the file, or that a history entry created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// The file's path in the layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The configuration field (`config.Env[2]`, `history[4].created_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The upper layer that deletes or replaces the file: it is not in the image's final
+    /// file system, but it ships in the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<String>,
+}
+
+impl ImageLocation {
+    /// The image part of an origin, if it is in an image.
+    pub fn of(origin: &keyhound_sources::Origin) -> Option<ImageLocation> {
+        use keyhound_sources::Origin;
+        let image = origin.image()?;
+        let mut loc = ImageLocation {
+            name: image.name.clone(),
+            layer: None,
+            path: None,
+            field: None,
+            removed_in: None,
+        };
+        match origin.image_part()? {
+            Origin::ImageFile {
+                layer,
+                path,
+                removed_in,
+                ..
+            } => {
+                loc.layer = Some(layer.to_string());
+                loc.path = Some(path.clone());
+                loc.removed_in = removed_in.as_ref().map(ToString::to_string);
+            }
+            Origin::ImageConfig { field, layer, .. } => {
+                loc.field = Some(field.clone());
+                loc.layer = layer.as_ref().map(ToString::to_string);
+            }
+            _ => {}
+        }
+        Some(loc)
+    }
 }
 
 /// Where in a repository's history a location is.
@@ -222,12 +282,18 @@ impl ScanReport {
         all.extend(other.findings);
         self.findings = collect::merge_findings(all);
         self.skipped.extend(other.skipped);
-        self.skipped.sort_by(|a, b| a.origin.cmp(&b.origin));
+        sort_skipped(&mut self.skipped);
         self.stats.inputs += other.stats.inputs;
         self.stats.bytes += other.stats.bytes;
         self.stats.matches += other.stats.matches;
         self.stats.duration += other.stats.duration;
     }
+}
+
+/// Sorts skips by the path shown to the user (an archive's members right after it), then
+/// by reason.
+fn sort_skipped(skipped: &mut [Skipped]) {
+    skipped.sort_by_cached_key(|s| (s.origin.display_path(), s.reason));
 }
 
 /// Live counters for a progress display, updated while a scan runs.

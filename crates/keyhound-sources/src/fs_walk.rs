@@ -15,6 +15,7 @@ use ignore::{DirEntry, WalkBuilder, WalkState};
 use crate::blob::display_path;
 use crate::reader::Reader;
 use crate::{Limits, Origin, Sink, SkipReason, Skipped, Worker};
+use crate::{archive, image};
 
 /// Errors in walk settings (input problems become [`Skipped`] instead).
 #[derive(Debug, thiserror::Error)]
@@ -162,23 +163,27 @@ fn report_walk_error(err: &ignore::Error, worker: &mut dyn Worker) {
     });
 }
 
-fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut dyn Worker) {
-    scan_file_as(
+/// Scans one file as [`walk`] does (archives opened within the limits), on this thread.
+pub fn scan_file(path: &Path, limits: &Limits, worker: &mut dyn Worker) {
+    let mut reader = Reader::default();
+    scan_one_file(
         path,
         Origin::File(path.to_path_buf()),
-        &opts.limits,
-        reader,
+        limits,
+        &mut reader,
         worker,
     );
 }
 
-/// Scans one file, reporting it as `origin` (for a file shown under another name, such as a
-/// repository's `.git/config`).
+/// Scans one file like [`scan_file`], reporting it as `origin` (for a file shown under another
+/// name, such as a repository's `.git/config`).
 pub fn scan_one(path: &Path, origin: Origin, limits: &Limits, worker: &mut dyn Worker) {
-    scan_file_as(path, origin, limits, &mut Reader::default(), worker);
+    scan_one_file(path, origin, limits, &mut Reader::default(), worker);
 }
 
-fn scan_file_as(
+/// Scans one file: opens archives and compressed files (within the archive limits), and
+/// scans anything else as bytes unless it is larger than `max_file_size`.
+pub(crate) fn scan_one_file(
     path: &Path,
     origin: Origin,
     limits: &Limits,
@@ -203,19 +208,8 @@ fn scan_file_as(
     if !meta.is_file() {
         return skip(worker, SkipReason::SpecialFile, "not a regular file".into());
     }
-    if let Some(max) = limits.max_file_size {
-        if meta.len() > max {
-            return skip(
-                worker,
-                SkipReason::TooLarge,
-                format!("{} bytes, limit {max}", meta.len()),
-            );
-        }
-    }
-    match reader.read(&mut file, Some(meta.len()), &origin, limits, worker) {
-        Ok(bytes) => worker.input_done(&origin, bytes),
-        Err(e) => skip(worker, SkipReason::Unreadable, error_detail(&e)),
-    }
+    let mut ctx = archive::Ctx::new(limits, reader, worker);
+    archive::scan_file(&mut ctx, &mut file, &origin, meta.len());
 }
 
 /// The OS error without the path, which the skip record already names.
@@ -241,8 +235,9 @@ fn visit(
     if file_type.is_dir() {
         if !root && opts.skip_git_dirs {
             let name = entry.file_name();
-            let bare =
-                name.to_string_lossy().ends_with(".git") && crate::git::looks_like_repo(path);
+            let bare = name != ".git"
+                && name.to_string_lossy().ends_with(".git")
+                && crate::git::looks_like_repo(path);
             if name == ".git" || bare {
                 let repo = if bare {
                     path.to_path_buf()
@@ -259,6 +254,10 @@ fn visit(
         if !root && filter.skip_dir(path) {
             return WalkState::Skip;
         }
+        if opts.limits.archive_depth > 0 && image::is_oci_layout(path) {
+            image::scan_oci_dir(path, &opts.limits, reader, worker);
+            return WalkState::Skip;
+        }
         return WalkState::Continue;
     }
     if !root && !filter.scan_file(path) {
@@ -272,7 +271,13 @@ fn visit(
                 .map_or_else(|e| e.to_string(), |t| format!("-> {}", t.display())),
         });
     } else if file_type.is_file() {
-        scan_file(path, opts, reader, worker);
+        scan_one_file(
+            path,
+            Origin::File(path.to_path_buf()),
+            &opts.limits,
+            reader,
+            worker,
+        );
     } else {
         worker.skipped(Skipped {
             origin: Origin::File(path.to_path_buf()),

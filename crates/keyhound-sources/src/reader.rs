@@ -110,7 +110,8 @@ fn fill(input: &mut dyn Read, buf: &mut [u8], filled: &mut usize) -> io::Result<
 
 impl Reader {
     /// Reads `input` to its end and passes it to `worker` as one or more blobs. Returns the
-    /// number of bytes read. On an I/O error, what was read before it has been scanned.
+    /// number of bytes read. On an I/O error, what was read before it has been scanned,
+    /// including the part of the current chunk that was read.
     pub(crate) fn read(
         &mut self,
         input: &mut dyn Read,
@@ -128,8 +129,28 @@ impl Reader {
         let mut first = true;
         loop {
             let before = filled;
-            let eof = fill(input, &mut self.buf, &mut filled)?;
+            let result = fill(input, &mut self.buf, &mut filled);
             total += (filled - before) as u64;
+            let eof = match result {
+                Ok(eof) => eof,
+                Err(e) => {
+                    // Scan what was read before the error (a corrupt stream midway, a limit).
+                    if filled > 0 {
+                        let chunk = Chunk {
+                            offset,
+                            line,
+                            report_until: filled,
+                            encoding: Encoding::Bytes,
+                        };
+                        worker.blob(Blob {
+                            origin,
+                            data: &self.buf[..filled],
+                            chunk,
+                        });
+                    }
+                    return Err(e);
+                }
+            };
             let data = &self.buf[..filled];
             if first {
                 first = false;
@@ -251,6 +272,7 @@ mod tests {
             max_file_size: None,
             buffer_size: 4096,
             chunk_overlap: 512,
+            ..Limits::default()
         };
         let mut reader = Reader::default();
         let mut out = Collect::default();

@@ -4,6 +4,7 @@
 //! [`fake`] generates credentials in the real formats (right prefixes, lengths, alphabets,
 //! checksums and JSON claims) from a seed. They are random, so they grant nothing anywhere.
 //! [`plant`] puts them into realistic files and lines, with the ground truth a scan must find.
+//! [`archive`] builds archives, compressed streams and container images around them.
 //! [`jfrog_emulator`] and [`vault_emulator`] are HTTP emulators of Artifactory + JFrog Access
 //! and of Vault KV v2 that tests run on loopback ([`serve`]), over TLS with a throwaway CA
 //! ([`tls`]) when needed.
@@ -13,7 +14,9 @@
 //! assert!(key.starts_with("AKCp") && key.len() == 73);
 //! ```
 
+pub mod archive;
 pub mod fake;
+pub mod git_http;
 pub mod jfrog_emulator;
 pub mod plant;
 pub mod serve;

@@ -11,6 +11,7 @@ use gix::odb::pack::index::traverse::SafetyCheck;
 use rayon::prelude::*;
 
 use super::Repo;
+use crate::archive;
 use crate::reader::{Reader, scan_slice};
 use crate::{Limits, Origin, Sink, SkipReason, Skipped, Worker};
 
@@ -123,7 +124,21 @@ impl<'s, S: Sink> Visitor<'s, S> {
                 let limits = self.limits;
                 let sink = self.sink;
                 let worker = self.worker.get_or_insert_with(|| sink.worker());
-                scan_slice(&mut self.reader, data, &origin, &limits, worker);
+                // A committed jar, wheel or tarball is opened like one on disk.
+                let head = &data[..data.len().min(archive::HEAD_LEN)];
+                if limits.archive_depth > 0 && archive::detect(head) != archive::Kind::Plain {
+                    let mut ctx = archive::Ctx::new(&limits, &mut self.reader, worker);
+                    let level = archive::Level::default();
+                    archive::scan(
+                        &mut ctx,
+                        &mut &data[..],
+                        &origin,
+                        level,
+                        Some(data.len() as u64),
+                    );
+                } else {
+                    scan_slice(&mut self.reader, data, &origin, &limits, worker);
+                }
             }
             Kind::Tree | Kind::Tag => {}
         }

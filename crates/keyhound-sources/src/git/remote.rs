@@ -73,11 +73,25 @@ fn mirror_dir(clone_dir: &Path, url: &str) -> PathBuf {
     clone_dir.join(format!("{readable}-{:08x}.git", h as u32))
 }
 
+/// The refs a mirror keeps: every namespace where committed content lives. (gitoxide maps no
+/// refs for a bare `+refs/*:refs/*`, so the namespaces are listed.)
+const MIRROR_REFSPECS: &[&str] = &[
+    "+refs/heads/*:refs/heads/*",
+    "+refs/tags/*:refs/tags/*",
+    "+refs/notes/*:refs/notes/*",
+    // Pull and merge request heads: contributions that were never merged still leak.
+    "+refs/pull/*:refs/pull/*",
+    "+refs/merge-requests/*:refs/merge-requests/*",
+];
+
 fn clone_mirror(url: &str, dest: &Path, interrupt: &AtomicBool) -> Result<(), GixError> {
     let mut prepare = gix::prepare_clone_bare(url, dest)
         .map_err(boxed)?
         .configure_remote(|remote| {
-            remote.with_refspecs(Some("+refs/*:refs/*"), gix::remote::Direction::Fetch)
+            remote.with_refspecs(
+                MIRROR_REFSPECS.iter().copied(),
+                gix::remote::Direction::Fetch,
+            )
         });
     prepare
         .fetch_only(gix::progress::Discard, interrupt)
@@ -103,9 +117,11 @@ fn fetch(dest: &Path, interrupt: &AtomicBool) -> Result<(), GixError> {
     Ok(())
 }
 
-/// Makes or updates the bare mirror of `url` and returns its path. The first scan clones every
-/// ref (`+refs/*:refs/*`); later scans fetch only what is new. Runs the network part on its own
+/// Makes or updates the bare mirror of `url` and returns its path. Runs the network part on its own
 /// thread and gives up after `timeout`.
+///
+/// The first scan clones every branch, tag, note and pull/merge request ref; later scans fetch
+/// only what is new.
 pub fn mirror(url: &str, options: &RemoteOptions) -> Result<PathBuf, Error> {
     let shown = redact_url(url);
     fs_err::create_dir_all(&options.clone_dir).map_err(|source| Error::CloneDir {
