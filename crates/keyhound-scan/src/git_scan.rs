@@ -110,8 +110,6 @@ impl Mode {
 /// A repository after its history was scanned.
 pub(crate) struct ScannedRepo {
     repo: Repo,
-    /// Every commit in the object database (full mode), for finding dangling commits.
-    odb_commits: Vec<ObjectId>,
     /// Introductions known before matching (range and staged modes).
     known: Option<HashMap<ObjectId, Vec<Introduction>>>,
 }
@@ -228,15 +226,20 @@ pub(crate) fn scan_history(
 ) -> ScannedRepo {
     let threads = walk.threads;
     let limits = &walk.limits;
-    let mut scanned = ScannedRepo {
-        repo,
-        odb_commits: Vec::new(),
-        known: None,
-    };
+    let mut scanned = ScannedRepo { repo, known: None };
     let repo = &scanned.repo;
     match Mode::from(settings) {
         Mode::Full => {
-            scanned.odb_commits = git::scan_all_blobs(repo, limits, threads, collector).commits;
+            let start = std::time::Instant::now();
+            let stats = git::scan_all_blobs(repo, limits, threads, collector);
+            tracing::debug!(
+                repo = %repo.display,
+                blobs = stats.blobs,
+                bytes = stats.bytes,
+                packs = stats.packs,
+                elapsed_ms = start.elapsed().as_millis() as u64,
+                "scanned every blob"
+            );
         }
         Mode::Range { tips, hide } => {
             let mut worker = collector.worker();
@@ -364,7 +367,14 @@ pub(crate) fn attribute(report: &mut ScanReport, repos: &[ScannedRepo], threads:
         let (intros, head_blobs) = match &scanned.known {
             Some(known) => (known.clone(), git::head_blobs(repo, &targets)),
             None => {
-                let a = git::attribute(repo, &targets, &scanned.odb_commits, threads);
+                let start = std::time::Instant::now();
+                let a = git::attribute(repo, &targets, threads);
+                tracing::debug!(
+                    repo = %name,
+                    targets = targets.len(),
+                    elapsed_ms = start.elapsed().as_millis() as u64,
+                    "attributed matched blobs"
+                );
                 (a.introductions, a.head_blobs)
             }
         };

@@ -45,7 +45,7 @@ pub struct Attribution {
 }
 
 /// At most this many introductions are kept per blob (the oldest ones).
-const MAX_INTRODUCTIONS: usize = 1000;
+pub(crate) const MAX_INTRODUCTIONS: usize = 1000;
 
 enum Targets<'a> {
     All,
@@ -71,7 +71,7 @@ struct CommitInfo {
 }
 
 /// Parses a git signature time, `<seconds> <+hhmm>`.
-fn parse_time(raw: &str) -> (i64, i32) {
+pub(crate) fn parse_time(raw: &str) -> (i64, i32) {
     let mut parts = raw.split_whitespace();
     let seconds = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let offset = parts
@@ -215,7 +215,7 @@ fn blob_at(
 }
 
 /// The commits that every ref (and HEAD) points at, through annotated tags.
-fn ref_tips(repo: &gix::Repository) -> Vec<ObjectId> {
+pub(crate) fn ref_tips_of(repo: &gix::Repository) -> Vec<ObjectId> {
     let mut tips = Vec::new();
     if let Ok(platform) = repo.references() {
         if let Ok(all) = platform.all() {
@@ -350,39 +350,11 @@ fn introductions(
     by_blob
 }
 
-/// Attributes `targets` (blobs that matched) to the commits and paths that introduced them:
-/// every commit reachable from any ref, then the commits in `odb_commits` that no ref reaches
-/// (dangling). Also reports which targets are in HEAD's tree.
-pub fn attribute(
-    repo: &Repo,
-    targets: &HashSet<ObjectId>,
-    odb_commits: &[ObjectId],
-    threads: usize,
-) -> Attribution {
-    if targets.is_empty() {
-        return Attribution::default();
-    }
-    let local = repo.local();
-    let tips = ref_tips(&local);
-    let reachable = walk(&local, &tips, &HashSet::new());
-    let reachable_set: HashSet<ObjectId> = reachable.iter().copied().collect();
-    let dangling_tips: Vec<ObjectId> = odb_commits
-        .iter()
-        .filter(|c| !reachable_set.contains(*c))
-        .copied()
-        .collect();
-    let dangling = walk(&local, &dangling_tips, &reachable_set);
-    let commits: Vec<(ObjectId, bool)> = reachable
-        .iter()
-        .map(|c| (*c, true))
-        .chain(dangling.iter().map(|c| (*c, false)))
-        .collect();
-    let introductions = introductions(repo, &commits, &Targets::Set(targets), threads);
-    Attribution {
-        introductions,
-        head_blobs: head_blobs(repo, targets),
-        commits: commits.len(),
-    }
+/// Attributes `targets` (blobs that matched) to the commits and paths that introduced them,
+/// over every commit in the object database (those no ref reaches are marked unreachable),
+/// and reports which targets are in HEAD's tree. See `reverse.rs` for the method.
+pub fn attribute(repo: &Repo, targets: &HashSet<ObjectId>, threads: usize) -> Attribution {
+    super::reverse::attribute(repo, targets, threads)
 }
 
 /// The `targets` present in HEAD's tree (empty for an unborn HEAD).
@@ -428,7 +400,7 @@ pub fn introductions_in_range(
 ) -> HashMap<ObjectId, Vec<Introduction>> {
     let local = repo.local();
     let tips = if tips.is_empty() {
-        ref_tips(&local)
+        ref_tips_of(&local)
     } else {
         tips.to_vec()
     };

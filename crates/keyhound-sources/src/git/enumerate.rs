@@ -2,15 +2,14 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use gix::ObjectId;
 use gix::objs::{Find as _, Kind};
-use gix::odb::pack::index::traverse::SafetyCheck;
 use rayon::prelude::*;
 
-use super::Repo;
+use super::{Repo, packs};
 use crate::archive;
 use crate::reader::{Reader, scan_slice};
 use crate::{Limits, Origin, Sink, SkipReason, Skipped, Worker};
@@ -26,14 +25,11 @@ pub struct EnumerateStats {
     pub packs: usize,
     /// Loose objects read.
     pub loose_objects: u64,
-    /// Every commit id in the object database (for finding dangling commits).
-    pub commits: Vec<ObjectId>,
 }
 
 #[derive(Default)]
 struct Shared {
     seen: Mutex<HashSet<ObjectId>>,
-    commits: Mutex<Vec<ObjectId>>,
     blobs: AtomicU64,
     bytes: AtomicU64,
     objects: AtomicU64,
@@ -97,7 +93,6 @@ impl<'s, S: Sink> Visitor<'s, S> {
     fn visit(&mut self, kind: Kind, data: &[u8], id: ObjectId) {
         self.shared.objects.fetch_add(1, Ordering::Relaxed);
         match kind {
-            Kind::Commit => lock(&self.shared.commits).push(id),
             Kind::Blob => {
                 if !lock(&self.shared.seen).insert(id) {
                     return;
@@ -140,7 +135,7 @@ impl<'s, S: Sink> Visitor<'s, S> {
                     scan_slice(&mut self.reader, data, &origin, &limits, worker);
                 }
             }
-            Kind::Tree | Kind::Tag => {}
+            Kind::Commit | Kind::Tree | Kind::Tag => {}
         }
     }
 
@@ -153,7 +148,7 @@ impl<'s, S: Sink> Visitor<'s, S> {
     }
 }
 
-fn pack_indices(objects_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn pack_indices(objects_dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = fs_err::read_dir(objects_dir.join("pack"))
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -174,52 +169,22 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("a thread pool of a few threads can be built")
 }
 
-/// Reads every object of one pack; returns false when the pack could not be traversed as a
-/// whole (the caller then falls back to decoding objects one by one).
-fn traverse_pack<'s, S: Sink>(
+/// Scans the blobs of one pack, decoding only blob delta chains. An error (or objects that
+/// could not be decoded) sends the caller to the one-by-one fallback.
+fn scan_pack_blobs<S: Sink>(
     idx: &Path,
-    template: &Template<'s, S>,
-    threads: usize,
+    template: &Template<'_, S>,
+    pool: &rayon::ThreadPool,
     hash: gix::hash::Kind,
 ) -> Result<u64, String> {
-    let bundle = gix::odb::pack::Bundle::at(idx, hash).map_err(|e| e.to_string())?;
-    let before = template.shared.objects.load(Ordering::Relaxed);
-    let processor = {
-        let mut v = template.visitor();
-        move |kind: Kind,
-              data: &[u8],
-              entry: &gix::odb::pack::index::Entry,
-              _: &dyn gix::Progress|
-              -> gix::Result<()> {
-            v.visit(kind, data, entry.oid);
-            Ok(())
-        }
-    };
-    let interrupt = AtomicBool::new(false);
-    let options = gix::odb::pack::index::traverse::with_index::Options {
-        thread_limit: Some(threads.max(1)),
-        check: SafetyCheck::SkipFileAndObjectChecksumVerificationAndNoAbortOnDecodeError,
-        alloc_limit_bytes: None,
-    };
-    bundle
-        .index
-        .traverse_with_index(
-            &bundle.pack,
-            processor,
-            &mut gix::progress::Discard,
-            &interrupt,
-            options,
-        )
-        .map_err(|e| e.to_string())?;
-    let decoded = template.shared.objects.load(Ordering::Relaxed) - before;
-    let expected = u64::from(bundle.index.num_objects());
-    if decoded < expected {
-        return Err(format!(
-            "{} of {expected} objects could not be decoded",
-            expected - decoded
-        ));
+    let make = || template.visitor();
+    let visit =
+        |v: &mut Visitor<'_, S>, kind: Kind, id: ObjectId, data: &[u8]| v.visit(kind, data, id);
+    let stats = packs::decode_pack(idx, hash, &|k| k == Kind::Blob, pool, &make, &visit)?;
+    if stats.failed > 0 {
+        return Err(format!("{} objects could not be decoded", stats.failed));
     }
-    Ok(decoded)
+    Ok(stats.decoded)
 }
 
 /// Fallback for a damaged pack: every object its index lists, decoded one by one through the
@@ -270,7 +235,7 @@ pub fn scan_all_blobs<S: Sink>(
     for dir in repo.object_dirs() {
         for idx in pack_indices(&dir) {
             packs += 1;
-            if let Err(why) = traverse_pack(&idx, &template, threads, hash) {
+            if let Err(why) = scan_pack_blobs(&idx, &template, &pool, hash) {
                 let failed = objects_one_by_one(repo, &idx, &template, &pool);
                 let mut v = template.visitor();
                 let detail = match failed {
@@ -298,15 +263,11 @@ pub fn scan_all_blobs<S: Sink>(
             );
         });
     }
-    let mut commits = std::mem::take(&mut *lock(&shared.commits));
-    commits.sort_unstable();
-    commits.dedup();
     EnumerateStats {
         blobs: shared.blobs.load(Ordering::Relaxed),
         bytes: shared.bytes.load(Ordering::Relaxed),
         packs,
         loose_objects: loose,
-        commits,
     }
 }
 

@@ -3,20 +3,23 @@
 //! A full scan reads **every blob in the object database** (every pack, and loose objects),
 //! whether a ref reaches it or not: dangling commits, stashes, notes, remote-tracking branches
 //! and objects left behind by a rebase are covered because nothing is looked up by ref. Each
-//! distinct blob is scanned once. Packs are decoded with gitoxide's delta-tree traversal, which
-//! decompresses each object once and resolves deltas from their base, on several threads.
+//! distinct blob is scanned once.
 //!
-//! Where a blob came from (commit, author, path) is worked out *after* matching, and only for
-//! the blobs that matched: [`attribute`] walks every commit once and diffs its tree against its
-//! parents, descending only into subtrees that changed. See docs/git.md.
+//! Packs are decoded chain by chain for the kinds needed (`packs.rs`): the scan decodes only
+//! blob chains. Where a blob came from (commit, author, path) is worked out *after* matching,
+//! and only for the blobs that matched: [`attribute`] decodes tree and commit chains once and
+//! climbs from the trees holding a matched blob to the commits (`reverse.rs`). See
+//! docs/git.md.
 //!
 //! Narrower modes enumerate blobs by the same diff walk instead: [`introductions_in_range`]
 //! (`--since-commit`, `--branch`) and [`staged_blobs`] (`--staged`).
 
 mod attribute;
 mod enumerate;
+mod packs;
 mod remote;
 mod repo;
+mod reverse;
 
 use std::path::PathBuf;
 
