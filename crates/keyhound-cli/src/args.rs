@@ -159,10 +159,10 @@ pub struct RuleArgs {
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
     /// Use only these rule ids (comma-separated or repeated).
-    #[arg(long, value_name = "RULE_ID", value_delimiter = ',', num_args = 1..)]
+    #[arg(long, value_name = "RULE_ID", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Do not use these rule ids (comma-separated or repeated).
-    #[arg(long, value_name = "RULE_ID", value_delimiter = ',', num_args = 1..)]
+    #[arg(long, value_name = "RULE_ID", value_delimiter = ',')]
     pub disable: Vec<String>,
 }
 

@@ -14,4 +14,5 @@ mod jfrog_scan;
 mod jfrog_validate;
 mod rules;
 mod scan_options;
+mod snapshots;
 mod streams;

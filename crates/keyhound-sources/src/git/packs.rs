@@ -51,7 +51,9 @@ pub(crate) fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
     if base_size != base.len() || result_size > (1 << 34) {
         return None;
     }
-    let mut out = Vec::with_capacity(result_size);
+    // The declared size is only a claim: reserve what the inputs can plausibly produce, and
+    // refuse any instruction that would write past it.
+    let mut out = Vec::with_capacity(result_size.min(base.len() + delta.len()));
     while at < delta.len() {
         let cmd = delta[at];
         at += 1;
@@ -73,9 +75,15 @@ pub(crate) fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
             if size == 0 {
                 size = 0x10000;
             }
+            if out.len() + size > result_size {
+                return None;
+            }
             out.extend_from_slice(base.get(offset..offset.checked_add(size)?)?);
         } else if cmd != 0 {
             let n = usize::from(cmd);
+            if out.len() + n > result_size {
+                return None;
+            }
             out.extend_from_slice(delta.get(at..at + n)?);
             at += n;
         } else {
@@ -243,7 +251,55 @@ pub(crate) fn decode_pack<S>(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::apply_delta;
+
+    proptest! {
+        /// Hostile deltas (from a damaged or crafted pack) never panic, never allocate what
+        /// they merely claim, and never produce more than they declare.
+        #[test]
+        fn any_delta_is_safe(base in proptest::collection::vec(any::<u8>(), 0..64),
+                             delta in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Some(out) = apply_delta(&base, &delta) {
+                let mut at = 0;
+                let mut sizes = [0usize; 2];
+                for size in &mut sizes {
+                    let mut shift = 0;
+                    loop {
+                        let b = delta[at];
+                        at += 1;
+                        *size |= usize::from(b & 0x7f) << shift;
+                        shift += 7;
+                        if b & 0x80 == 0 {
+                            break;
+                        }
+                    }
+                }
+                prop_assert_eq!(sizes[0], base.len());
+                prop_assert_eq!(out.len(), sizes[1]);
+            }
+        }
+
+        /// A delta made of insert instructions reproduces the inserted bytes.
+        #[test]
+        fn inserts_round_trip(base in proptest::collection::vec(any::<u8>(), 0..100),
+                              data in proptest::collection::vec(any::<u8>(), 1..127)) {
+            let mut delta = vec![base.len() as u8 | 0x80, (base.len() >> 7) as u8];
+            delta.push(data.len() as u8);
+            delta.push(data.len() as u8);
+            delta.extend_from_slice(&data);
+            prop_assert_eq!(apply_delta(&base, &delta), Some(data));
+        }
+    }
+
+    #[test]
+    fn a_claimed_huge_result_is_refused_without_allocating_it() {
+        // Base size 1, result size 2^33, then copies of the one base byte.
+        let mut delta = vec![1u8, 0x80, 0x80, 0x80, 0x80, 0x20];
+        delta.extend(std::iter::repeat_n([0x90u8, 1], 1000).flatten());
+        assert!(apply_delta(b"x", &delta).is_none());
+    }
 
     #[test]
     fn deltas() {
