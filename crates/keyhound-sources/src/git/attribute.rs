@@ -337,6 +337,13 @@ fn introductions(
     for (blob, intro) in per_commit.into_iter().flatten() {
         by_blob.entry(blob).or_default().push(intro);
     }
+    order(&mut by_blob);
+    by_blob
+}
+
+/// Sorts each blob's introductions oldest first, drops repeats of the same commit and path,
+/// and keeps at most [`MAX_INTRODUCTIONS`].
+pub(crate) fn order(by_blob: &mut HashMap<ObjectId, Vec<Introduction>>) {
     for list in by_blob.values_mut() {
         list.sort_by(|a, b| {
             a.author_time
@@ -347,7 +354,6 @@ fn introductions(
         list.dedup_by(|a, b| a.commit == b.commit && a.path == b.path);
         list.truncate(MAX_INTRODUCTIONS);
     }
-    by_blob
 }
 
 /// Attributes `targets` (blobs that matched) to the commits and paths that introduced them,

@@ -19,7 +19,7 @@ use std::sync::{Mutex, PoisonError};
 use gix::ObjectId;
 use gix::objs::Kind;
 
-use super::attribute::{Attribution, Introduction, MAX_INTRODUCTIONS, parse_time, ref_tips_of};
+use super::attribute::{Attribution, Introduction, order, parse_time, ref_tips_of};
 use super::packs::decode_pack;
 use super::repo::Repo;
 
@@ -222,16 +222,7 @@ pub(crate) fn attribute(repo: &Repo, targets: &HashSet<ObjectId>, threads: usize
             }
         }
     }
-    for list in introductions.values_mut() {
-        list.sort_by(|a, b| {
-            a.author_time
-                .cmp(&b.author_time)
-                .then_with(|| a.commit.cmp(&b.commit))
-                .then_with(|| a.path.cmp(&b.path))
-        });
-        list.dedup_by(|a, b| a.commit == b.commit && a.path == b.path);
-        list.truncate(MAX_INTRODUCTIONS);
-    }
+    order(&mut introductions);
     let head_blobs = local
         .head_id()
         .ok()
