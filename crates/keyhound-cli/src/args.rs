@@ -4,12 +4,55 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use keyhound_sources::Limits;
 
 /// `KEYHOUND_LOG`: a tracing filter for log output on stderr (for example `debug` or
 /// `keyhound_sources=debug`). Overrides `-v`.
 pub const ENV_LOG: &str = "KEYHOUND_LOG";
 /// `NO_COLOR`: any non-empty value disables colour (<https://no-color.org>).
 pub const ENV_NO_COLOR: &str = "NO_COLOR";
+/// `KEYHOUND_CONFIG`: the configuration file to use instead of discovering `keyhound.toml`
+/// (same as `--config`).
+pub const ENV_CONFIG: &str = "KEYHOUND_CONFIG";
+/// `KEYHOUND_JFROG_URL`: the JFrog instance for credentials found without a URL beside them
+/// (same as `--jfrog-url`).
+pub const ENV_JFROG_URL: &str = "KEYHOUND_JFROG_URL";
+/// `KEYHOUND_JFROG_ADMIN_TOKEN`: an admin access token for `revoke`, `replace` and
+/// permission lookups. Prefer `--admin-token-file`; an environment variable stays out of shell
+/// history but is visible to the process's children.
+pub const ENV_JFROG_ADMIN_TOKEN: &str = "KEYHOUND_JFROG_ADMIN_TOKEN";
+/// `KEYHOUND_EGRESS_LOG`: where validation writes its egress log (same as `--egress-log`).
+pub const ENV_EGRESS_LOG: &str = "KEYHOUND_EGRESS_LOG";
+/// `KEYHOUND_AUDIT_LOG`: where `revoke` and `replace` write their audit log (same as
+/// `--audit-log`).
+pub const ENV_AUDIT_LOG: &str = "KEYHOUND_AUDIT_LOG";
+/// `VAULT_TOKEN`: the HashiCorp Vault token `replace --vault-addr` writes with (Vault's own
+/// variable).
+pub const ENV_VAULT_TOKEN: &str = "VAULT_TOKEN";
+/// `VAULT_ADDR`: Vault's address, when `--vault-addr` is not given (Vault's own variable).
+pub const ENV_VAULT_ADDR: &str = "VAULT_ADDR";
+/// `XDG_CACHE_HOME`: where the default clone directory goes (`$XDG_CACHE_HOME/keyhound/clones`,
+/// else `~/.cache/keyhound/clones`).
+pub const ENV_XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+
+/// The default `--clone-dir`.
+pub fn default_clone_dir() -> PathBuf {
+    let cache = std::env::var_os(ENV_XDG_CACHE_HOME)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("keyhound").join("clones")
+}
+
+/// How much git history to scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GitHistory {
+    /// Every blob in every repository's object database, attributed to its commits.
+    Full,
+    /// Working-tree files only.
+    None,
+}
 
 /// keyhound finds leaked software-supply-chain credentials (JFrog Artifactory tokens first,
 /// and every other common secret) in files, directories and streams.
@@ -36,6 +79,10 @@ pub struct GlobalArgs {
     /// When to use colour.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Use this configuration file instead of discovering keyhound.toml in the scanned
+    /// repository and ~/.config/keyhound/.
+    #[arg(long, global = true, value_name = "FILE", env = ENV_CONFIG)]
+    pub config: Option<PathBuf>,
 }
 
 /// When to colour output.
@@ -66,7 +113,13 @@ impl ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files, directories or stdin for secrets.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
+    /// Decode a JFrog token offline (and check it with --validate).
+    Inspect(InspectArgs),
+    /// Revoke a JFrog token or API key.
+    Revoke(RevokeArgs),
+    /// Mint a scoped, expiring successor for a leaked JFrog credential.
+    Replace(ReplaceArgs),
     /// List and check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -107,18 +160,19 @@ pub struct RuleArgs {
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
     /// Use only these rule ids (comma-separated or repeated).
-    #[arg(long, value_name = "RULE_ID", value_delimiter = ',', num_args = 1..)]
+    #[arg(long, value_name = "RULE_ID", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Do not use these rule ids (comma-separated or repeated).
-    #[arg(long, value_name = "RULE_ID", value_delimiter = ',', num_args = 1..)]
+    #[arg(long, value_name = "RULE_ID", value_delimiter = ',')]
     pub disable: Vec<String>,
 }
 
 /// `keyhound scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and directories to scan; `-` reads stdin.
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files, directories and git repositories to scan; remote repository URLs
+    /// (`https://…`, `ssh://…`, `git@host:org/repo`) are mirrored first; `-` reads stdin.
+    #[arg(value_name = "PATH|URL", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = FormatArg::Text)]
@@ -153,6 +207,248 @@ pub struct ScanArgs {
     /// Name shown in locations for input read from stdin.
     #[arg(long, value_name = "NAME", default_value = "stdin")]
     pub stdin_name: String,
+    /// Git history of repositories: `full` scans every blob ever committed (and dangling
+    /// objects), `none` only working-tree files.
+    #[arg(long, value_enum, default_value_t = GitHistory::Full, help_heading = "Git")]
+    pub git_history: GitHistory,
+    /// Only blobs introduced by commits after REV (the CI use case); no working tree.
+    #[arg(
+        long,
+        value_name = "REV",
+        conflicts_with = "staged",
+        help_heading = "Git"
+    )]
+    pub since_commit: Option<String>,
+    /// Only history reachable from REF.
+    #[arg(
+        long,
+        value_name = "REF",
+        conflicts_with = "staged",
+        help_heading = "Git"
+    )]
+    pub branch: Option<String>,
+    /// Only content staged in the index (the pre-commit use case).
+    #[arg(long, help_heading = "Git")]
+    pub staged: bool,
+    /// Where remote repositories are mirrored [default: ~/.cache/keyhound/clones].
+    #[arg(long, value_name = "DIR", help_heading = "Git")]
+    pub clone_dir: Option<PathBuf>,
+    /// Give up cloning or fetching a remote repository after this many seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        help_heading = "Git"
+    )]
+    pub clone_timeout: u64,
+    /// Archive levels to open: 1 opens app.war, 2 also the jars in it... (0: same as
+    /// --no-archives). A container image counts as one level; .gz, .xz... count as none.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_ARCHIVE_DEPTH, help_heading = "Archives")]
+    pub archive_depth: usize,
+    /// Do not open archives, compressed files or container images: scan their raw bytes only.
+    #[arg(long, help_heading = "Archives")]
+    pub no_archives: bool,
+    /// Stop reading an archive after extracting this much from it, at every level (K, M, G;
+    /// 0 for no limit).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size, help_heading = "Archives")]
+    pub max_archive_bytes: u64,
+    /// Stop decompressing a member or stream that grows more than N times its compressed
+    /// size (zip bombs); checked after its first MiB (0 for no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_ARCHIVE_RATIO, help_heading = "Archives")]
+    pub max_archive_ratio: u64,
+    /// Stop reading an archive after this many members, at every level (0 for no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_ARCHIVE_ENTRIES, help_heading = "Archives")]
+    pub max_archive_entries: u64,
+    /// Check JFrog credentials against their instance (opt-in; read-only calls).
+    #[arg(long)]
+    pub validate: bool,
+    /// Print every request --validate would send, and send nothing.
+    #[arg(long, conflicts_with = "validate")]
+    pub validate_plan: bool,
+    /// With --validate: skip the blast radius of live credentials.
+    #[arg(long)]
+    pub no_blast_radius: bool,
+    /// JFrog network options.
+    #[command(flatten)]
+    pub jfrog: JfrogArgs,
+}
+
+/// Options of every command that talks to a JFrog instance.
+#[derive(Debug, Args, Clone, Default)]
+pub struct JfrogArgs {
+    /// The JFrog instance of credentials found without a URL beside them (trusted, even on a
+    /// private address).
+    #[arg(long, value_name = "URL", env = ENV_JFROG_URL)]
+    pub jfrog_url: Option<String>,
+    /// Allow plain http:// instances (labs and tests).
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Trust this CA certificate (PEM) for HTTPS, in addition to the public roots (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Resolve HOST:PORT to ADDR instead of using DNS (repeatable; as curl --resolve).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Seconds before a request times out.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Maximum requests per second to one instance.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Write the egress log (JSON lines, no secrets) here instead of the default
+    /// (~/.local/share/keyhound/egress.jsonl).
+    #[arg(long, value_name = "FILE", env = ENV_EGRESS_LOG)]
+    pub egress_log: Option<PathBuf>,
+    /// A file holding an admin access token (never give the token itself as an argument).
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+}
+
+/// Formats of `inspect`, `revoke` and `replace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimpleFormat {
+    /// Human-readable.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `keyhound inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The token, or `-` to read it from stdin (safer: it stays out of shell history).
+    #[arg(value_name = "TOKEN|-")]
+    pub token: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SimpleFormat::Text)]
+    pub format: SimpleFormat,
+    /// Flag tokens issued more than N days ago.
+    #[arg(long, value_name = "N", default_value_t = 90)]
+    pub max_age_days: u64,
+    /// The user name, when the value is a password (checked as Basic credentials).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Check the token against its instance (--jfrog-url or the configuration).
+    #[arg(long)]
+    pub validate: bool,
+    /// Print the requests --validate would send, and send nothing.
+    #[arg(long, conflicts_with = "validate")]
+    pub validate_plan: bool,
+    /// With --validate: skip the blast radius.
+    #[arg(long)]
+    pub no_blast_radius: bool,
+    /// JFrog network options.
+    #[command(flatten)]
+    pub jfrog: JfrogArgs,
+}
+
+/// What `revoke` and `replace` act on.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// A token value, `-` to read it from stdin, or a finding fingerprint (with --report).
+    #[arg(
+        value_name = "TOKEN|-|FINGERPRINT",
+        required_unless_present = "token_id"
+    )]
+    pub target: Option<String>,
+    /// A scan's JSON report to look the fingerprint up in (run the scan with --show-secrets to
+    /// revoke by value; otherwise the token id in the finding's facts is used).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Revoke the access token with this id (jti) instead.
+    #[arg(long, value_name = "ID")]
+    pub token_id: Option<String>,
+    /// The user of an API key or password (an admin then revokes that user's API key).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+}
+
+/// `keyhound revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// What to revoke.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Append to this audit log (JSON lines, no secrets) instead of the default
+    /// (~/.local/share/keyhound/audit.jsonl).
+    #[arg(long, value_name = "FILE", env = ENV_AUDIT_LOG)]
+    pub audit_log: Option<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SimpleFormat::Text)]
+    pub format: SimpleFormat,
+    /// JFrog network options.
+    #[command(flatten)]
+    pub jfrog: JfrogArgs,
+}
+
+/// `keyhound replace`.
+#[derive(Debug, Args)]
+pub struct ReplaceArgs {
+    /// The credential to replace.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Scope of the successor (default: the narrowest that covers the old credential).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Lifetime of the successor: seconds, or with s, m, h, d suffix.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    pub expires_in: u64,
+    /// Incident id or name, written into the successor's description and the audit log.
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    /// Write the new token to this file (created with mode 0600; must not exist).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stdout", "vault_addr"])]
+    pub output_file: Option<PathBuf>,
+    /// Print the new token on stdout.
+    #[arg(long, conflicts_with = "vault_addr")]
+    pub stdout: bool,
+    /// Write the new token to HashiCorp Vault KV v2 at this address (token from VAULT_TOKEN).
+    #[arg(long, value_name = "URL", requires = "vault_path")]
+    pub vault_addr: Option<String>,
+    /// KV v2 path: MOUNT/PATH, such as secret/ci/artifactory.
+    #[arg(long, value_name = "PATH")]
+    pub vault_path: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Append to this audit log instead of the default.
+    #[arg(long, value_name = "FILE", env = ENV_AUDIT_LOG)]
+    pub audit_log: Option<PathBuf>,
+    /// Output format of the summary.
+    #[arg(short, long, value_enum, default_value_t = SimpleFormat::Text)]
+    pub format: SimpleFormat,
+    /// JFrog network options.
+    #[command(flatten)]
+    pub jfrog: JfrogArgs,
+}
+
+/// Parses `30d`, `12h`, `90m`, `45s` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, mult) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1),
+        Some('m') => (&s[..s.len() - 1], 60),
+        Some('h') => (&s[..s.len() - 1], 3600),
+        Some('d') => (&s[..s.len() - 1], 86_400),
+        _ => (s, 1),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?} (use 30d, 12h, 90m or seconds)"))?;
+    match n.checked_mul(mult) {
+        Some(0) => Err("the successor must expire: give a duration above 0".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("duration {s:?} is too large")),
+    }
 }
 
 /// `keyhound rules ...`.
@@ -228,6 +524,15 @@ mod tests {
         assert_eq!(parse_size("2k"), Ok(2048));
         assert!(parse_size("12Q").is_err());
         assert!(parse_size("M").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_duration("12h"), Ok(43_200));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("x").is_err());
     }
 
     #[test]

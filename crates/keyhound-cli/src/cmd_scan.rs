@@ -10,12 +10,21 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use keyhound_report::{RenderOptions, render};
 use keyhound_rules::Severity;
-use keyhound_scan::{Progress, ScanReport, Scanner, ScannerOptions};
+use keyhound_scan::{
+    GitSettings, Input, Progress, ScanReport, ScanSettings, Scanner, ScannerOptions,
+};
 use keyhound_sources::Limits;
 use keyhound_sources::fs_walk::WalkOptions;
+use keyhound_sources::git::RemoteOptions;
 
-use crate::args::{FormatArg, GlobalArgs, ScanArgs, stderr_is_terminal};
+use keyhound_jfrog::enrich::{EnrichOptions, enrich, plan_findings};
+use keyhound_jfrog::validate::Validator;
+
+use crate::args::{
+    FormatArg, GitHistory, GlobalArgs, ScanArgs, default_clone_dir, stderr_is_terminal,
+};
 use crate::cmd_rules::load_rules;
+use crate::settings;
 
 /// Exit code when the scan found nothing and every input was read.
 pub const EXIT_CLEAN: u8 = 0;
@@ -151,7 +160,7 @@ fn summary(global: &GlobalArgs, report: &ScanReport) {
             .count();
         let _ = writeln!(
             err,
-            "error: {n} input{} could not be read",
+            "error: {n} input{} could not be read completely",
             if n == 1 { "" } else { "s" }
         );
     }
@@ -176,6 +185,51 @@ fn base_uri() -> Option<String> {
     Some(format!("file://{encoded}"))
 }
 
+/// `--validate-plan`: every request validation would send, on stdout; nothing is sent.
+fn print_plan(
+    global: &GlobalArgs,
+    args: &ScanArgs,
+    js: &settings::JfrogSettings,
+    report: &ScanReport,
+    now: i64,
+) -> Result<ExitCode> {
+    let plan = plan_findings(&js.resolver, &report.findings, now);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if matches!(args.format, FormatArg::Json | FormatArg::Jsonl) {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "requests": plan }))?;
+        writeln!(out)?;
+    } else {
+        for p in &plan {
+            writeln!(
+                out,
+                "{} {}  auth={}  rule={}  fingerprint={}  when={}{}",
+                p.method,
+                p.url,
+                p.auth,
+                p.rule.as_deref().unwrap_or("-"),
+                p.fingerprint,
+                p.when,
+                if p.trusted {
+                    ""
+                } else {
+                    "  (discovered: public addresses only)"
+                }
+            )?;
+        }
+    }
+    out.flush()?;
+    if !global.quiet {
+        eprintln!(
+            "validation plan: {} request{} for {} finding{}; nothing was sent",
+            plan.len(),
+            if plan.len() == 1 { "" } else { "s" },
+            report.findings.len(),
+            if report.findings.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(ExitCode::from(EXIT_CLEAN))
+}
+
 /// Runs `keyhound scan`.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
     let rules = load_rules(&args.rules, global.quiet)?;
@@ -183,6 +237,26 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
         .context("cannot compile the rules")?;
     let limits = Limits {
         max_file_size: (args.max_file_size > 0).then_some(args.max_file_size),
+        archive_depth: if args.no_archives {
+            0
+        } else {
+            args.archive_depth
+        },
+        max_archive_bytes: if args.max_archive_bytes == 0 {
+            u64::MAX
+        } else {
+            args.max_archive_bytes
+        },
+        max_archive_ratio: if args.max_archive_ratio == 0 {
+            u64::MAX
+        } else {
+            args.max_archive_ratio
+        },
+        max_archive_entries: if args.max_archive_entries == 0 {
+            u64::MAX
+        } else {
+            args.max_archive_entries
+        },
         ..Limits::default()
     };
     let walk = WalkOptions {
@@ -195,16 +269,33 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
         skip_git_dirs: true,
         limits,
     };
+    let git = GitSettings {
+        history: args.git_history == GitHistory::Full,
+        since_commit: args.since_commit.clone(),
+        branch: args.branch.clone(),
+        staged: args.staged,
+        remote: RemoteOptions {
+            clone_dir: args.clone_dir.clone().unwrap_or_else(default_clone_dir),
+            timeout: Duration::from_secs(args.clone_timeout),
+        },
+    };
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
         args.paths.iter().partition(|p| p.as_os_str() == "-");
-    let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+    let inputs: Vec<Input> = paths
+        .into_iter()
+        .map(|p| match p.to_str() {
+            Some(s) => Input::from_arg(s),
+            None => Input::Path(p.clone()),
+        })
+        .collect();
+    let settings = ScanSettings { walk, git };
 
     let progress = Arc::new(Progress::default());
     let display = ProgressDisplay::start(global, progress.clone());
     let mut report = ScanReport::default();
     let result = (|| -> Result<()> {
-        if !paths.is_empty() {
-            report.absorb(scanner.scan_paths(&paths, &walk, &progress)?);
+        if !inputs.is_empty() {
+            report.absorb(scanner.scan(&inputs, &settings, &progress)?);
         }
         if !stdin.is_empty() {
             report.absorb(scanner.scan_stream(
@@ -218,6 +309,54 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
     })();
     display.finish();
     result?;
+
+    if args.validate || args.validate_plan {
+        let roots: Vec<PathBuf> = args
+            .paths
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .cloned()
+            .collect();
+        let files = crate::settings::discover(global, &roots)?;
+        let js = crate::settings::jfrog(&args.jfrog, &files)?;
+        let now = keyhound_jfrog::now();
+        if args.validate_plan {
+            return print_plan(global, args, &js, &report, now);
+        }
+        let admin = js.admin()?;
+        let client = js.client()?;
+        let validator = Arc::new(Validator::new(client));
+        let opts = EnrichOptions {
+            blast_radius: !args.no_blast_radius,
+            admin,
+            now,
+        };
+        let rt = crate::settings::runtime()?;
+        let checked = rt.block_on(enrich(validator, &js.resolver, &mut report.findings, &opts));
+        report.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.locations.first().cmp(&b.locations.first()))
+        });
+        if !global.quiet {
+            let verdicts: Vec<String> = checked
+                .verdicts
+                .iter()
+                .map(|(v, n)| format!("{n} {v}"))
+                .collect();
+            eprintln!(
+                "validation: {} credential{} checked ({}); egress log: {}",
+                checked.checked,
+                if checked.checked == 1 { "" } else { "s" },
+                if verdicts.is_empty() {
+                    "none".to_owned()
+                } else {
+                    verdicts.join(", ")
+                },
+                js.egress_log.display()
+            );
+        }
+    }
 
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let opts = RenderOptions {

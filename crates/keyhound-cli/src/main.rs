@@ -1,8 +1,12 @@
 //! The `keyhound` binary: parses arguments, sets up logging, and calls one `cmd_*::run`.
 
 mod args;
+mod cmd_inspect;
+mod cmd_replace;
+mod cmd_revoke;
 mod cmd_rules;
 mod cmd_scan;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -68,6 +72,9 @@ fn main() -> ExitCode {
     init_logging(&cli.global);
     let result = match &cli.command {
         Command::Scan(args) => cmd_scan::run(&cli.global, args),
+        Command::Inspect(args) => cmd_inspect::run(&cli.global, args),
+        Command::Revoke(args) => cmd_revoke::run(&cli.global, args),
+        Command::Replace(args) => cmd_replace::run(&cli.global, args),
         Command::Rules(cmd) => cmd_rules::run(&cli.global, cmd),
     };
     match result {

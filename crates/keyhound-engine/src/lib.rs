@@ -28,7 +28,7 @@ mod prefilter;
 mod secret;
 
 pub use check::{check_rules, check_rules_with};
-pub use decode::{DECODER_NAMES, Jwt, inspect};
+pub use decode::{DECODER_NAMES, Jwt, base64_any, inspect, split_basic_auth, user_from_subject};
 pub use facts::{Facts, Flag};
 pub use matcher::{Match, Matcher, Options, Scratch};
 pub use secret::{Secret, redact};

@@ -24,6 +24,11 @@ pub(crate) fn render(
         "column",
         "end_line",
         "end_column",
+        "commit",
+        "author",
+        "author_date",
+        "presence",
+        "validation",
     ])?;
     for f in &report.findings {
         let secret = if opts.show_secrets {
@@ -31,6 +36,7 @@ pub(crate) fn render(
         } else {
             f.redacted()
         };
+        let verdict = crate::verdict(f).unwrap_or_default();
         for l in &f.locations {
             w.write_record([
                 f.fingerprint.as_str(),
@@ -44,6 +50,20 @@ pub(crate) fn render(
                 &l.column.to_string(),
                 &l.end_line.to_string(),
                 &l.end_column.to_string(),
+                l.git
+                    .as_ref()
+                    .and_then(|g| g.commit.as_deref())
+                    .unwrap_or(""),
+                l.git
+                    .as_ref()
+                    .and_then(|g| g.author_email.as_deref())
+                    .unwrap_or(""),
+                l.git
+                    .as_ref()
+                    .and_then(|g| g.author_date.as_deref())
+                    .unwrap_or(""),
+                f.presence.map_or("", |p| p.as_str()),
+                &verdict,
             ])?;
         }
     }

@@ -20,8 +20,17 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "facts": f.facts,
         "locations": f.locations,
     });
+    if let Some(val) = &f.checks.validation {
+        v["validation"] = val.clone();
+    }
+    if let Some(b) = &f.checks.blast_radius {
+        v["blast_radius"] = b.clone();
+    }
     if show_secrets {
         v["secret"] = Value::String(f.secret.expose_str().into_owned());
+    }
+    if let Some(p) = f.presence {
+        v["presence"] = Value::String(p.as_str().to_owned());
     }
     v
 }

@@ -24,6 +24,19 @@ use keyhound_scan::ScanReport;
 
 pub use json::{finding_json, summary_json};
 
+/// The one-line verdict of a finding's validation, such as `live`, `forbidden (live but
+/// restricted)` or `unknown (network: timeout)`; `None` when it was not validated.
+pub fn verdict(f: &keyhound_scan::Finding) -> Option<String> {
+    let v = f.checks.validation.as_ref()?;
+    let status = v.get("status")?.as_str()?;
+    let reason = v.get("reason").and_then(serde_json::Value::as_str);
+    Some(match (status, reason) {
+        ("forbidden", _) => "forbidden (live but restricted)".to_owned(),
+        ("unknown", Some(r)) => format!("unknown ({r})"),
+        (s, _) => s.to_owned(),
+    })
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {

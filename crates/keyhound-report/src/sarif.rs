@@ -66,6 +66,14 @@ fn artifact_location(path: &str) -> Value {
     }
 }
 
+fn location(l: &Location) -> Value {
+    let mut v = json!({"physicalLocation": physical(l)});
+    if let Some(g) = &l.git {
+        v["properties"] = json!({"git": g});
+    }
+    v
+}
+
 fn physical(l: &Location) -> Value {
     json!({
         "artifactLocation": artifact_location(&l.path),
@@ -134,18 +142,33 @@ pub(crate) fn render(
             let (first, rest) = f.locations.split_first()?;
             let secret = if opts.show_secrets { f.secret.expose_str().into_owned() } else { f.redacted() };
             let n = f.locations.len();
+            let verdict = crate::verdict(f).map(|v| format!(" Validation: {v}.")).unwrap_or_default();
+            let blast = f
+                .checks
+                .blast_radius
+                .as_ref()
+                .and_then(|b| b.get("summary").and_then(Value::as_str))
+                .map(|s| format!(" Blast radius: {s}."))
+                .unwrap_or_default();
             let mut result = json!({
                 "ruleId": f.rule_id,
                 "level": level(f.severity),
-                "message": {"text": format!("{} found: {secret} ({n} location{}).", f.rule_name, if n == 1 { "" } else { "s" })},
-                "locations": [{"physicalLocation": physical(first)}],
+                "message": {"text": format!("{} found: {secret} ({n} location{}).{verdict}{blast}", f.rule_name, if n == 1 { "" } else { "s" })},
+                "locations": [location(first)],
                 "partialFingerprints": {"keyhound/v1": f.fingerprint},
                 "properties": {
+                    "presence": f.presence.map(|p| p.as_str()),
                     "severity": f.severity.as_str(),
                     "confidence": f.confidence.as_str(),
                     "facts": f.facts,
                 },
             });
+            if let Some(v) = &f.checks.validation {
+                result["properties"]["validation"] = v.clone();
+            }
+            if let Some(b) = &f.checks.blast_radius {
+                result["properties"]["blast_radius"] = b.clone();
+            }
             if let Some(i) = index.get(f.rule_id.as_str()) {
                 result["ruleIndex"] = (*i).into();
             }
@@ -153,7 +176,12 @@ pub(crate) fn render(
                 let related: Vec<Value> = rest
                     .iter()
                     .enumerate()
-                    .map(|(i, l)| json!({"id": i + 1, "physicalLocation": physical(l), "message": {"text": "The same secret."}}))
+                    .map(|(i, l)| {
+                        let mut v = location(l);
+                        v["id"] = (i + 1).into();
+                        v["message"] = json!({"text": "The same secret."});
+                        v
+                    })
                     .collect();
                 result["relatedLocations"] = Value::Array(related);
             }

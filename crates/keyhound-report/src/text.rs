@@ -75,13 +75,73 @@ fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) ->
     for (k, v) in &f.facts.fields {
         writeln!(out, "{}{}", label(k), fact_value(v))?;
     }
+    if let Some(p) = f.presence {
+        let what = match p {
+            keyhound_scan::Presence::Head => "at HEAD",
+            keyhound_scan::Presence::WorkingTree => "in the working tree only (not committed)",
+            keyhound_scan::Presence::HistoryOnly => "in history only",
+        };
+        writeln!(out, "{}{what}", label("presence"))?;
+    }
+    if let (Some(verdict), Some(v)) = (crate::verdict(f), &f.checks.validation) {
+        let mut evidence = Vec::new();
+        if let Some(i) = v.get("instance").and_then(Value::as_str) {
+            evidence.push(i.to_owned());
+        }
+        if let (Some(e), Some(s)) = (
+            v.get("endpoint").and_then(Value::as_str),
+            v.get("http_status").and_then(Value::as_u64),
+        ) {
+            evidence.push(format!("{e} -> {s}"));
+        }
+        let evidence = if evidence.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", evidence.join(", "))
+        };
+        writeln!(out, "{}{}{evidence}", label("validation"), p.bold(&verdict))?;
+    }
+    if let Some(b) = &f.checks.blast_radius {
+        if let Some(summary) = b.get("summary").and_then(Value::as_str) {
+            writeln!(out, "{}{summary}", label("blast radius"))?;
+        }
+    }
     for (i, l) in f.locations.iter().enumerate() {
         let mut at = format!("{}:{}:{}", l.path, l.line, l.column);
+        if let Some(g) = &l.git {
+            match &g.commit {
+                Some(c) => {
+                    let short = &c[..c.len().min(12)];
+                    let who = match (&g.author_name, &g.author_email) {
+                        (Some(n), Some(e)) => format!(" by {n} <{e}>"),
+                        _ => String::new(),
+                    };
+                    let when = g
+                        .author_date
+                        .as_deref()
+                        .map(|d| format!(" on {d}"))
+                        .unwrap_or_default();
+                    at.push_str(&format!(" (commit {short}{who}{when}"));
+                    if g.dangling {
+                        at.push_str(", dangling");
+                    }
+                    at.push(')');
+                }
+                None if g.staged => at.push_str(" (staged)"),
+                None => at.push_str(&format!(" (blob {})", &g.blob[..g.blob.len().min(12)])),
+            }
+        }
         if let Some(rule) = &l.decoded_from {
             at.push_str(&format!(" (decoded from {rule})"));
         }
         if let Some(enc) = l.encoding {
             at.push_str(&format!(" ({enc})"));
+        }
+        if let Some(removed) = l.image.as_ref().and_then(|i| i.removed_in.as_deref()) {
+            at.push_str(&format!(
+                " (deleted or replaced in layer {}, still in the image)",
+                keyhound_sources::short_digest(removed)
+            ));
         }
         writeln!(out, "{}{at}", label(if i == 0 { "location" } else { "" }))?;
     }

@@ -9,7 +9,10 @@ use keyhound_rules::Severity;
 use keyhound_sources::{Blob, Origin, Sink, Skipped, Worker};
 
 use crate::position::LineCursor;
-use crate::{Finding, Location, Progress, ScanReport, Scanner, Stats, fingerprint};
+use crate::{
+    Finding, GitLocation, ImageLocation, Location, Progress, ScanReport, Scanner, Stats,
+    fingerprint,
+};
 
 struct Pending {
     rule: usize,
@@ -85,12 +88,14 @@ impl<'s> Collector<'s> {
                     secret: p.secret,
                     facts,
                     locations: p.occurrences.into_iter().map(|(l, _)| l).collect(),
+                    presence: None,
+                    checks: crate::Checks::default(),
                 }
             })
             .collect();
         sort_findings(&mut findings);
         let mut skipped = partial.skipped;
-        skipped.sort_by(|a, b| a.origin.cmp(&b.origin).then(a.reason.cmp(&b.reason)));
+        crate::sort_skipped(&mut skipped);
         ScanReport {
             findings,
             stats: Stats {
@@ -177,7 +182,27 @@ impl Worker for CollectWorker<'_> {
         if self.matches.is_empty() {
             return;
         }
-        let path = blob.origin.display_path();
+        crate::instance_url::annotate(blob.data, &mut self.matches, &scanner.matcher);
+        // A git blob's paths are attributed after matching (see git_scan.rs); meanwhile the
+        // path holds what follows the blob (`!/member` for an archive committed to git).
+        let (path, git) = match blob.origin.git_root() {
+            Some((repo, id)) => {
+                let full = blob.origin.display_path();
+                let suffix = full
+                    .strip_prefix(&format!("{repo}@{id}"))
+                    .unwrap_or_default()
+                    .to_owned();
+                let git = GitLocation {
+                    repository: repo.to_string(),
+                    blob: id.to_string(),
+                    ..GitLocation::default()
+                };
+                (suffix, Some(git))
+            }
+            None => (blob.origin.display_path(), None),
+        };
+        let archive_chain = blob.origin.archive_chain();
+        let image = ImageLocation::of(blob.origin);
         let mut cursor = LineCursor::new(blob.data);
         let mut reported = 0;
         for m in self.matches.drain(..) {
@@ -199,6 +224,9 @@ impl Worker for CollectWorker<'_> {
                 offset: blob.chunk.offset + m.start as u64,
                 encoding: blob.chunk.encoding.label(),
                 decoded_from: m.decoded_by.map(|r| scanner.matcher.rule(r).id.clone()),
+                git: git.clone(),
+                archive_chain: archive_chain.clone(),
+                image: image.clone(),
             };
             let fp = fingerprint(&scanner.key, rule.family(), m.secret.expose());
             self.partial

@@ -15,6 +15,8 @@
 
 mod collect;
 mod fingerprint;
+mod git_scan;
+pub mod instance_url;
 mod path_filter;
 mod position;
 
@@ -31,6 +33,7 @@ use keyhound_sources::{Limits, SkipReason, Skipped};
 use serde::Serialize;
 
 pub use fingerprint::{FingerprintKey, fingerprint};
+pub use git_scan::{GitSettings, Input};
 
 /// Scanner settings.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +66,123 @@ pub struct Location {
     /// of the encoded value; the position is the encoded value's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoded_from: Option<String>,
+    /// Git provenance, for a location in a repository's history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitLocation>,
+    /// For a member of an archive or an image: each level from the outermost input in, as
+    /// `path` shows them between `!/` (`["app.war", "WEB-INF/lib/a.jar", "settings.xml"]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_chain: Option<Vec<String>>,
+    /// For content of a container image: the image, the layer and the file or config field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageLocation>,
+}
+
+/// Where in a container image a secret is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ImageLocation {
+    /// `repository:tag` when known, otherwise a short digest.
+    pub name: String,
+    /// The full digest of the layer holding the file, or that a history entry created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// The file's path in the layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The configuration field (`config.Env[2]`, `history[4].created_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The upper layer that deletes or replaces the file: it is not in the image's final
+    /// file system, but it ships in the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<String>,
+}
+
+impl ImageLocation {
+    /// The image part of an origin, if it is in an image.
+    pub fn of(origin: &keyhound_sources::Origin) -> Option<ImageLocation> {
+        use keyhound_sources::Origin;
+        let image = origin.image()?;
+        let mut loc = ImageLocation {
+            name: image.name.clone(),
+            layer: None,
+            path: None,
+            field: None,
+            removed_in: None,
+        };
+        match origin.image_part()? {
+            Origin::ImageFile {
+                layer,
+                path,
+                removed_in,
+                ..
+            } => {
+                loc.layer = Some(layer.to_string());
+                loc.path = Some(path.clone());
+                loc.removed_in = removed_in.as_ref().map(ToString::to_string);
+            }
+            Origin::ImageConfig { field, layer, .. } => {
+                loc.field = Some(field.clone());
+                loc.layer = layer.as_ref().map(ToString::to_string);
+            }
+            _ => {}
+        }
+        Some(loc)
+    }
+}
+
+/// Where in a repository's history a location is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct GitLocation {
+    /// The repository as given (path, or URL without credentials).
+    pub repository: String,
+    /// The blob's id.
+    pub blob: String,
+    /// The commit that introduced the blob at this path (absent for staged content and for a
+    /// blob that no commit contains).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Author name of the commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    /// Author email of the commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_email: Option<String>,
+    /// Author date of the commit, RFC 3339 with the author's offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_date: Option<String>,
+    /// The oldest commit known to introduce this blob (at any path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_commit: Option<String>,
+    /// True when no ref reaches the commit (a dangling commit or one kept only by the reflog).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dangling: bool,
+    /// True for content staged in the index (`--staged`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
+}
+
+/// Whether a secret found in a repository is still there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// In HEAD's tree: remove it in a commit, and revoke it.
+    Head,
+    /// Only in uncommitted working-tree files.
+    WorkingTree,
+    /// Only in history: revoke it; removing it needs a history rewrite.
+    HistoryOnly,
+}
+
+impl Presence {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Head => "head",
+            Presence::WorkingTree => "working_tree",
+            Presence::HistoryOnly => "history_only",
+        }
+    }
 }
 
 /// One distinct secret with all its locations.
@@ -86,6 +206,24 @@ pub struct Finding {
     pub facts: Facts,
     /// Every location, sorted.
     pub locations: Vec<Location>,
+    /// For a secret found in a git repository: still at HEAD, or only in history.
+    pub presence: Option<Presence>,
+    /// Results of online checks (live validation, blast radius), filled in after the scan by
+    /// the commands that run them.
+    pub checks: Checks,
+}
+
+/// What online checks found about a finding. Each part is the JSON form of the checker's
+/// result (`keyhound-jfrog` defines the shapes), kept as data so that this crate does not
+/// depend on the checkers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Checks {
+    /// Live validation: `{status, reason, instance, endpoint, http_status, checked_at, ...}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<serde_json::Value>,
+    /// What a live credential can reach: `{user, admin, groups, repositories, summary, ...}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blast_radius: Option<serde_json::Value>,
 }
 
 impl Finding {
@@ -145,12 +283,18 @@ impl ScanReport {
         all.extend(other.findings);
         self.findings = collect::merge_findings(all);
         self.skipped.extend(other.skipped);
-        self.skipped.sort_by(|a, b| a.origin.cmp(&b.origin));
+        sort_skipped(&mut self.skipped);
         self.stats.inputs += other.stats.inputs;
         self.stats.bytes += other.stats.bytes;
         self.stats.matches += other.stats.matches;
         self.stats.duration += other.stats.duration;
     }
+}
+
+/// Sorts skips by the path shown to the user (an archive's members right after it), then
+/// by reason.
+fn sort_skipped(skipped: &mut [Skipped]) {
+    skipped.sort_by_cached_key(|s| (s.origin.display_path(), s.reason));
 }
 
 /// Live counters for a progress display, updated while a scan runs.
@@ -168,6 +312,15 @@ impl Progress {
     fn add(&self, counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
+}
+
+/// What to scan and how.
+#[derive(Debug, Clone, Default)]
+pub struct ScanSettings {
+    /// The filesystem walk (threads, filters, limits).
+    pub walk: WalkOptions,
+    /// Git repositories.
+    pub git: GitSettings,
 }
 
 /// Errors that stop a scan before it starts.
@@ -207,21 +360,54 @@ impl Scanner {
         }
     }
 
-    /// Scans files and directories.
+    /// Scans files and directories only (no git history).
     pub fn scan_paths(
         &self,
         roots: &[PathBuf],
         opts: &WalkOptions,
         progress: &Progress,
     ) -> Result<ScanReport, Error> {
+        let inputs: Vec<Input> = roots.iter().cloned().map(Input::Path).collect();
+        let settings = ScanSettings {
+            walk: opts.clone(),
+            git: GitSettings {
+                history: false,
+                ..GitSettings::default()
+            },
+        };
+        self.scan(&inputs, &settings, progress)
+    }
+
+    /// Scans files, directories and git repositories (local or remote): working trees, and
+    /// history as `settings.git` says. Repositories met while walking directories are scanned
+    /// too.
+    pub fn scan(
+        &self,
+        inputs: &[Input],
+        settings: &ScanSettings,
+        progress: &Progress,
+    ) -> Result<ScanReport, Error> {
         let started = Instant::now();
-        let opts = WalkOptions {
-            limits: self.limits(&opts.limits),
-            ..opts.clone()
+        let walk = WalkOptions {
+            limits: self.limits(&settings.walk.limits),
+            ..settings.walk.clone()
         };
         let collector = collect::Collector::new(self, progress);
-        fs_walk::walk(roots, &opts, &collector)?;
-        Ok(collector.finish(started.elapsed()))
+        let (mut repos, roots) = git_scan::classify(inputs, &settings.git, &collector);
+        if !roots.is_empty() {
+            let outcome = fs_walk::walk(&roots, &walk, &collector)?;
+            if settings.git.history {
+                git_scan::add_found(&mut repos, outcome.repositories, &collector);
+            }
+        }
+        let scanned: Vec<_> = repos
+            .into_iter()
+            .map(|r| git_scan::scan_history(r, &settings.git, &walk, &collector))
+            .collect();
+        let mut report = collector.finish(started.elapsed());
+        git_scan::attribute(&mut report, &scanned, walk.threads);
+        report.stats.duration = started.elapsed();
+        Ok(report)
     }
 
     /// Scans a stream such as stdin, named `name` in locations.

@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{DirEntry, WalkBuilder, WalkState};
@@ -14,6 +15,7 @@ use ignore::{DirEntry, WalkBuilder, WalkState};
 use crate::blob::display_path;
 use crate::reader::Reader;
 use crate::{Limits, Origin, Sink, SkipReason, Skipped, Worker};
+use crate::{archive, image};
 
 /// Errors in walk settings (input problems become [`Skipped`] instead).
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,15 @@ pub enum Error {
     },
 }
 
+/// What a walk found besides files.
+#[derive(Debug, Default)]
+pub struct WalkOutcome {
+    /// Git repositories met on the way: working trees (the directory holding `.git`) and bare
+    /// repositories (directories named `*.git` that are repositories). Their directories were
+    /// not walked into: history is a source of its own.
+    pub repositories: Vec<PathBuf>,
+}
+
 /// How to walk.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -41,7 +52,8 @@ pub struct WalkOptions {
     pub include: Vec<String>,
     /// Files and directories matching one of these globs are not scanned.
     pub exclude: Vec<String>,
-    /// Skip `.git` directories.
+    /// Skip `.git` directories (and bare repositories named `*.git`), reporting them in
+    /// [`WalkOutcome::repositories`].
     pub skip_git_dirs: bool,
     /// Size limits.
     pub limits: Limits,
@@ -151,8 +163,33 @@ fn report_walk_error(err: &ignore::Error, worker: &mut dyn Worker) {
     });
 }
 
-fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut dyn Worker) {
-    let origin = Origin::File(path.to_path_buf());
+/// Scans one file as [`walk`] does (archives opened within the limits), on this thread.
+pub fn scan_file(path: &Path, limits: &Limits, worker: &mut dyn Worker) {
+    let mut reader = Reader::default();
+    scan_one_file(
+        path,
+        Origin::File(path.to_path_buf()),
+        limits,
+        &mut reader,
+        worker,
+    );
+}
+
+/// Scans one file like [`scan_file`], reporting it as `origin` (for a file shown under another
+/// name, such as a repository's `.git/config`).
+pub fn scan_one(path: &Path, origin: Origin, limits: &Limits, worker: &mut dyn Worker) {
+    scan_one_file(path, origin, limits, &mut Reader::default(), worker);
+}
+
+/// Scans one file: opens archives and compressed files (within the archive limits), and
+/// scans anything else as bytes unless it is larger than `max_file_size`.
+pub(crate) fn scan_one_file(
+    path: &Path,
+    origin: Origin,
+    limits: &Limits,
+    reader: &mut Reader,
+    worker: &mut dyn Worker,
+) {
     let skip = |worker: &mut dyn Worker, reason, detail: String| {
         worker.skipped(Skipped {
             origin: origin.clone(),
@@ -171,19 +208,8 @@ fn scan_file(path: &Path, opts: &WalkOptions, reader: &mut Reader, worker: &mut 
     if !meta.is_file() {
         return skip(worker, SkipReason::SpecialFile, "not a regular file".into());
     }
-    if let Some(max) = opts.limits.max_file_size {
-        if meta.len() > max {
-            return skip(
-                worker,
-                SkipReason::TooLarge,
-                format!("{} bytes, limit {max}", meta.len()),
-            );
-        }
-    }
-    match reader.read(&mut file, Some(meta.len()), &origin, &opts.limits, worker) {
-        Ok(bytes) => worker.input_done(&origin, bytes),
-        Err(e) => skip(worker, SkipReason::Unreadable, error_detail(&e)),
-    }
+    let mut ctx = archive::Ctx::new(limits, reader, worker);
+    archive::scan_file(&mut ctx, &mut file, &origin, meta.len());
 }
 
 /// The OS error without the path, which the skip record already names.
@@ -199,6 +225,7 @@ fn visit(
     filter: &PathFilter,
     reader: &mut Reader,
     worker: &mut dyn Worker,
+    repositories: &Mutex<Vec<PathBuf>>,
 ) -> WalkState {
     let path = entry.path();
     let Some(file_type) = entry.file_type() else {
@@ -206,7 +233,29 @@ fn visit(
     };
     let root = entry.depth() == 0;
     if file_type.is_dir() {
-        if !root && ((opts.skip_git_dirs && entry.file_name() == ".git") || filter.skip_dir(path)) {
+        if !root && opts.skip_git_dirs {
+            let name = entry.file_name();
+            let bare = name != ".git"
+                && name.to_string_lossy().ends_with(".git")
+                && crate::git::looks_like_repo(path);
+            if name == ".git" || bare {
+                let repo = if bare {
+                    path.to_path_buf()
+                } else {
+                    path.parent().unwrap_or(path).to_path_buf()
+                };
+                repositories
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(repo);
+                return WalkState::Skip;
+            }
+        }
+        if !root && filter.skip_dir(path) {
+            return WalkState::Skip;
+        }
+        if opts.limits.archive_depth > 0 && image::is_oci_layout(path) {
+            image::scan_oci_dir(path, &opts.limits, reader, worker);
             return WalkState::Skip;
         }
         return WalkState::Continue;
@@ -222,7 +271,13 @@ fn visit(
                 .map_or_else(|e| e.to_string(), |t| format!("-> {}", t.display())),
         });
     } else if file_type.is_file() {
-        scan_file(path, opts, reader, worker);
+        scan_one_file(
+            path,
+            Origin::File(path.to_path_buf()),
+            &opts.limits,
+            reader,
+            worker,
+        );
     } else {
         worker.skipped(Skipped {
             origin: Origin::File(path.to_path_buf()),
@@ -236,7 +291,11 @@ fn visit(
 /// Walks `roots` with `opts.threads` threads and passes every file to `sink`. Roots that do
 /// not exist are reported as [`SkipReason::InvalidPath`]. Symbolic links given as roots are
 /// followed, like ripgrep does.
-pub fn walk<S: Sink>(roots: &[PathBuf], opts: &WalkOptions, sink: &S) -> Result<(), Error> {
+pub fn walk<S: Sink>(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    sink: &S,
+) -> Result<WalkOutcome, Error> {
     let filter = PathFilter::new(&opts.include, &opts.exclude)?;
     let mut valid = Vec::new();
     {
@@ -257,8 +316,9 @@ pub fn walk<S: Sink>(roots: &[PathBuf], opts: &WalkOptions, sink: &S) -> Result<
         }
     }
     let Some((first, rest)) = valid.split_first() else {
-        return Ok(());
+        return Ok(WalkOutcome::default());
     };
+    let repositories = Mutex::new(Vec::new());
     let mut builder = WalkBuilder::new(first);
     for r in rest {
         builder.add(r);
@@ -272,16 +332,21 @@ pub fn walk<S: Sink>(roots: &[PathBuf], opts: &WalkOptions, sink: &S) -> Result<
     builder.build_parallel().run(|| {
         let mut worker = sink.worker();
         let mut reader = Reader::default();
-        let filter = &filter;
+        let (filter, repositories) = (&filter, &repositories);
         Box::new(move |result| match result {
-            Ok(entry) => visit(entry, opts, filter, &mut reader, &mut worker),
+            Ok(entry) => visit(entry, opts, filter, &mut reader, &mut worker, repositories),
             Err(err) => {
                 report_walk_error(&err, &mut worker);
                 WalkState::Continue
             }
         })
     });
-    Ok(())
+    let mut repositories = repositories
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    repositories.sort();
+    repositories.dedup();
+    Ok(WalkOutcome { repositories })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! keyhound's sources turn scan inputs into [`Blob`]s (bytes plus an [`Origin`]) and hand them
-//! to a [`Sink`]. Today that is the filesystem walk ([`fs_walk`]) and stdin ([`stream`]).
+//! to a [`Sink`]: the filesystem walk ([`fs_walk`]), git history ([`git`]), stdin ([`stream`]), and
+//! inside them, archives and compressed streams ([`archive`]) and container images (`docker save`
+//! archives and OCI layouts).
 //!
 //! Sources never match anything: the sink owns the matcher. Every input that cannot be read
 //! becomes a [`Skipped`] with a reason, so a scan always finishes and reports what it missed.
@@ -25,12 +27,18 @@
 //! assert_eq!(sink.0.load(Ordering::Relaxed), 5);
 //! ```
 
+pub mod archive;
 mod blob;
 pub mod fs_walk;
+pub mod git;
+mod image;
 mod limits;
 mod reader;
 pub mod stream;
 
-pub use blob::{Blob, Chunk, Origin, Sink, SkipReason, Skipped, Worker};
+pub use blob::{
+    Blob, Chunk, Image, Origin, Sink, SkipReason, Skipped, Worker, display_member_name,
+    short_digest,
+};
 pub use limits::Limits;
 pub use reader::{Encoding, detect_encoding};

@@ -110,7 +110,8 @@ fn fill(input: &mut dyn Read, buf: &mut [u8], filled: &mut usize) -> io::Result<
 
 impl Reader {
     /// Reads `input` to its end and passes it to `worker` as one or more blobs. Returns the
-    /// number of bytes read. On an I/O error, what was read before it has been scanned.
+    /// number of bytes read. On an I/O error, what was read before it has been scanned,
+    /// including the part of the current chunk that was read.
     pub(crate) fn read(
         &mut self,
         input: &mut dyn Read,
@@ -128,8 +129,28 @@ impl Reader {
         let mut first = true;
         loop {
             let before = filled;
-            let eof = fill(input, &mut self.buf, &mut filled)?;
+            let result = fill(input, &mut self.buf, &mut filled);
             total += (filled - before) as u64;
+            let eof = match result {
+                Ok(eof) => eof,
+                Err(e) => {
+                    // Scan what was read before the error (a corrupt stream midway, a limit).
+                    if filled > 0 {
+                        let chunk = Chunk {
+                            offset,
+                            line,
+                            report_until: filled,
+                            encoding: Encoding::Bytes,
+                        };
+                        worker.blob(Blob {
+                            origin,
+                            data: &self.buf[..filled],
+                            chunk,
+                        });
+                    }
+                    return Err(e);
+                }
+            };
             let data = &self.buf[..filled];
             if first {
                 first = false;
@@ -181,6 +202,34 @@ impl Reader {
     }
 }
 
+/// Scans bytes already in memory (a git blob, an archive member): passed on as they are when
+/// they fit the buffer and need no transcoding, otherwise through `reader`'s chunking.
+pub(crate) fn scan_slice(
+    reader: &mut Reader,
+    data: &[u8],
+    origin: &Origin,
+    limits: &Limits,
+    worker: &mut dyn Worker,
+) {
+    if data.len() <= limits.buffer_size && detect_encoding(data) == Encoding::Bytes {
+        worker.blob(Blob {
+            origin,
+            data,
+            chunk: Chunk::whole(data.len(), Encoding::Bytes),
+        });
+    } else {
+        // Reading from a slice cannot fail.
+        let _ = reader.read(
+            &mut &data[..],
+            Some(data.len() as u64),
+            origin,
+            limits,
+            worker,
+        );
+    }
+    worker.input_done(origin, data.len() as u64);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +272,7 @@ mod tests {
             max_file_size: None,
             buffer_size: 4096,
             chunk_overlap: 512,
+            ..Limits::default()
         };
         let mut reader = Reader::default();
         let mut out = Collect::default();

@@ -5,14 +5,24 @@
 //! checksums and JSON claims) from a seed. They are random, so they grant nothing anywhere.
 //! [`plant`] puts them into realistic files and lines, with the ground truth a scan must find.
 //! [`recall`] does the same for every built-in rule (the recall corpus).
+//! [`archive`] builds archives, compressed streams and container images around them.
+//! [`jfrog_emulator`] and [`vault_emulator`] are HTTP emulators of Artifactory + JFrog Access
+//! and of Vault KV v2 that tests run on loopback ([`serve`]), over TLS with a throwaway CA
+//! ([`tls`]) when needed.
 //!
 //! ```
 //! let key = keyhound_testkit::fake::jfrog_api_key(7);
 //! assert!(key.starts_with("AKCp") && key.len() == 73);
 //! ```
 
+pub mod archive;
 pub mod fake;
 pub mod fake_more;
+pub mod git_http;
+pub mod jfrog_emulator;
 pub mod kinds;
 pub mod plant;
 pub mod recall;
+pub mod serve;
+pub mod tls;
+pub mod vault_emulator;

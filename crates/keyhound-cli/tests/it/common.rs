@@ -72,3 +72,121 @@ pub fn is_root() -> bool {
         .map(|o| o.stdout.starts_with(b"0\n"))
         .unwrap_or(false)
 }
+
+/// A sandbox for commands that talk to instances: its own HOME (no user configuration, logs
+/// under the temp dir) and the paths of the egress and audit logs.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn egress(&self) -> std::path::PathBuf {
+        self.dir.path().join("egress.jsonl")
+    }
+
+    pub fn audit(&self) -> std::path::PathBuf {
+        self.dir.path().join("audit.jsonl")
+    }
+
+    /// `keyhound` with HOME in the sandbox, no inherited keyhound or Vault variables, and the
+    /// egress and audit logs in the sandbox.
+    pub fn cmd(&self) -> Command {
+        let mut c = keyhound();
+        c.current_dir(self.path())
+            .env("HOME", self.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("KEYHOUND_CONFIG")
+            .env_remove("KEYHOUND_JFROG_URL")
+            .env_remove("KEYHOUND_JFROG_ADMIN_TOKEN")
+            .env_remove("KEYHOUND_AUDIT_LOG")
+            .env_remove("VAULT_TOKEN")
+            .env_remove("VAULT_ADDR")
+            .env("KEYHOUND_EGRESS_LOG", self.egress())
+            .env("KEYHOUND_AUDIT_LOG", self.audit());
+        c
+    }
+
+    /// Writes an admin token file (mode 0600) and returns its path.
+    pub fn admin_file(&self, token: &str) -> std::path::PathBuf {
+        let path = self.path().join("admin.token");
+        fs_err::write(&path, format!("{token}\n")).expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        path
+    }
+
+    /// The egress log records.
+    pub fn egress_records(&self) -> Vec<Value> {
+        read_jsonl(&self.egress())
+    }
+
+    /// The audit log records.
+    pub fn audit_records(&self) -> Vec<Value> {
+        read_jsonl(&self.audit())
+    }
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<Value> {
+    match fs_err::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Output of a command.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "invalid JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Everything printed.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+pub fn run(mut c: Command) -> Run {
+    let out = c.output().expect("runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `keyhound inspect - --format json --validate ARGS` with `token` on stdin.
+pub fn inspect_validate(sb: &Sandbox, token: &str, args: &[&str]) -> Run {
+    let mut c = sb.cmd();
+    c.args(["inspect", "-", "--format", "json", "--validate"])
+        .args(args)
+        .write_stdin(token.to_owned());
+    run(c)
+}

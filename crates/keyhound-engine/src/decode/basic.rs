@@ -21,6 +21,21 @@ pub(super) fn basic_auth(secret: &[u8]) -> Option<Facts> {
     Some(facts)
 }
 
+/// Splits base64(`user:password`) into the user name and the password, for callers that need
+/// to send the credential back to its service (live validation). `None` when it does not
+/// decode to that shape.
+pub fn split_basic_auth(secret: &[u8]) -> Option<(String, crate::Secret)> {
+    let decoded = String::from_utf8(base64_any(secret)?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    if !printable(user) || !printable(password) {
+        return None;
+    }
+    Some((
+        user.to_owned(),
+        crate::Secret::new(password.as_bytes().to_vec()),
+    ))
+}
+
 /// base64(`password`), as npm writes `_password`.
 pub(super) fn password(secret: &[u8]) -> Option<Facts> {
     let decoded = String::from_utf8(base64_any(secret)?).ok()?;

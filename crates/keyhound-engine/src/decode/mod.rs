@@ -11,6 +11,8 @@ mod pem;
 mod pgp;
 mod structured;
 
+pub use basic::split_basic_auth;
+pub use jfrog::user_from_subject;
 pub use jwt::Jwt;
 
 use crate::facts::Facts;
@@ -157,7 +159,7 @@ impl Decoder {
 }
 
 /// Decodes standard or URL-safe base64, with or without padding and surrounding whitespace.
-pub(crate) fn base64_any(text: &[u8]) -> Option<Vec<u8>> {
+pub fn base64_any(text: &[u8]) -> Option<Vec<u8>> {
     use base64::Engine as _;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     const CFG: GeneralPurposeConfig =
