@@ -8,7 +8,8 @@
 //! [`archive`] builds archives, compressed streams and container images around them.
 //! [`jfrog_emulator`] and [`vault_emulator`] are HTTP emulators of Artifactory + JFrog Access
 //! and of Vault KV v2 that tests run on loopback ([`serve`]), over TLS with a throwaway CA
-//! ([`tls`]) when needed.
+//! ([`tls`]) when needed. [`postgres`] gives each test a database of its own on a real
+//! PostgreSQL.
 //!
 //! ```
 //! let key = keyhound_testkit::fake::jfrog_api_key(7);
@@ -22,6 +23,7 @@ pub mod git_http;
 pub mod jfrog_emulator;
 pub mod kinds;
 pub mod plant;
+pub mod postgres;
 pub mod recall;
 pub mod serve;
 pub mod tls;
