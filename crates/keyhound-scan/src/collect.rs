@@ -27,6 +27,7 @@ struct Partial {
     inputs: u64,
     bytes: u64,
     matches: u64,
+    allowed_inline: u64,
 }
 
 impl Partial {
@@ -43,6 +44,7 @@ impl Partial {
         self.inputs += other.inputs;
         self.bytes += other.bytes;
         self.matches += other.matches;
+        self.allowed_inline += other.allowed_inline;
     }
 }
 
@@ -105,6 +107,11 @@ impl<'s> Collector<'s> {
                 duration,
             },
             skipped,
+            repos: Vec::new(),
+            suppressed: crate::suppress::Suppressed {
+                inline: partial.allowed_inline,
+                ..Default::default()
+            },
         }
     }
 }
@@ -212,9 +219,13 @@ impl Worker for CollectWorker<'_> {
             if crate::path_filter::drops(&scanner.matcher, &m, &path) {
                 continue;
             }
+            let rule = scanner.matcher.rule(m.rule);
+            if crate::suppress::allowed_inline(blob.data, m.start, m.end, &rule.id) {
+                self.partial.allowed_inline += 1;
+                continue;
+            }
             let (line, column) = cursor.at(m.start);
             let (end_line, end_column) = cursor.peek(m.end);
-            let rule = scanner.matcher.rule(m.rule);
             let location = Location {
                 path: path.clone(),
                 line: blob.chunk.line + line + 1,

@@ -12,6 +12,7 @@ use keyhound_sources::git::{self, Introduction, ObjectId, RemoteOptions, Repo};
 use keyhound_sources::{Origin, Sink as _, SkipReason, Skipped};
 
 use crate::collect::Collector;
+use crate::incremental::{History, Profile, RepoMemory, RepoRecord};
 use crate::{Finding, GitLocation, Location, Presence, ScanReport};
 
 /// One thing to scan.
@@ -112,6 +113,10 @@ pub(crate) struct ScannedRepo {
     repo: Repo,
     /// Introductions known before matching (range and staged modes).
     known: Option<HashMap<ObjectId, Vec<Introduction>>>,
+    /// For a full-history scan: the memory it used, if any.
+    memory: Option<RepoMemory>,
+    /// For a full-history scan: what it learnt (attribution fills in commits and matches).
+    record: Option<RepoRecord>,
 }
 
 fn git_error(worker: &mut dyn keyhound_sources::Worker, what: String, e: &dyn std::error::Error) {
@@ -217,29 +222,73 @@ fn resolve_all(
     Some(out)
 }
 
-/// Scans one repository's history (per the mode) and its `.git/config`.
+/// Scans one repository's history (per the mode) and its `.git/config`. A full-history scan
+/// skips what `history` remembers of the repository under `profile`.
 pub(crate) fn scan_history(
     repo: Repo,
     settings: &GitSettings,
     walk: &keyhound_sources::fs_walk::WalkOptions,
     collector: &Collector<'_>,
+    history: Option<&dyn History>,
+    profile: &Profile,
 ) -> ScannedRepo {
     let threads = walk.threads;
     let limits = &walk.limits;
-    let mut scanned = ScannedRepo { repo, known: None };
+    let mut scanned = ScannedRepo {
+        repo,
+        known: None,
+        memory: None,
+        record: None,
+    };
     let repo = &scanned.repo;
     match Mode::from(settings) {
         Mode::Full => {
             let start = std::time::Instant::now();
-            let stats = git::scan_all_blobs(repo, limits, threads, collector);
+            let key = repo.key();
+            let memory = history.and_then(|h| h.recall(&key, &profile.0));
+            let known = git::Known {
+                packs: memory.as_ref().map(|m| &m.packs),
+                blobs: memory.as_ref().map(|m| &m.blobs),
+            };
+            let stats = git::scan_all_blobs(repo, limits, threads, collector, known);
+            // The blobs that matched before are scanned again: their findings come back
+            // whole, and attribution brings their provenance up to date. A blob that is
+            // gone (history rewritten and pruned) is simply no longer there.
+            let rescanned = match &memory {
+                Some(m) => {
+                    let ids: Vec<ObjectId> = m
+                        .matched
+                        .keys()
+                        .filter(|id| repo.has_object(id))
+                        .copied()
+                        .collect();
+                    git::scan_listed_blobs(repo, &ids, limits, threads, collector).blobs
+                }
+                None => 0,
+            };
             tracing::debug!(
                 repo = %repo.display,
                 blobs = stats.blobs,
                 bytes = stats.bytes,
                 packs = stats.packs,
+                known_packs = stats.known_packs,
+                known_blobs = stats.known_blobs,
+                rescanned,
                 elapsed_ms = start.elapsed().as_millis() as u64,
                 "scanned every blob"
             );
+            scanned.record = Some(RepoRecord {
+                key,
+                display: repo.display.to_string(),
+                profile: profile.0.clone(),
+                replace: memory.is_none(),
+                packs: stats.complete_packs,
+                blobs: stats.scanned,
+                known_blobs: stats.known_blobs,
+                known_packs: stats.known_packs as u64,
+                ..RepoRecord::default()
+            });
+            scanned.memory = memory;
         }
         Mode::Range { tips, hide } => {
             let mut worker = collector.worker();
@@ -344,12 +393,83 @@ fn blob_id(loc: &Location) -> Option<ObjectId> {
         .and_then(|g| ObjectId::from_hex(g.blob.as_bytes()).ok())
 }
 
+/// Attribution of a full-history scan's matched blobs: from the memory and the commits added
+/// since when it has them, else over the whole history. Fills in the scan's record.
+fn attribute_full(
+    scanned: &mut ScannedRepo,
+    targets: &HashSet<ObjectId>,
+    threads: usize,
+) -> (HashMap<ObjectId, Vec<Introduction>>, HashSet<ObjectId>) {
+    let repo = &scanned.repo;
+    let start = std::time::Instant::now();
+    let mut intros: HashMap<ObjectId, Vec<Introduction>> = HashMap::new();
+    let mut head = HashSet::new();
+    let mut new_commits = Vec::new();
+    let mut unexplained = targets.clone();
+    if let Some(memory) = scanned.memory.as_ref().filter(|m| !m.commits.is_empty()) {
+        let since = git::introductions_since(repo, &memory.commits, targets, threads);
+        for id in targets {
+            let mut list = memory.matched.get(id).cloned().unwrap_or_default();
+            list.extend(since.introductions.get(id).into_iter().flatten().cloned());
+            if !list.is_empty() {
+                unexplained.remove(id);
+                intros.insert(*id, list);
+            }
+        }
+        new_commits = since.commits;
+        if !targets.is_empty() {
+            head = git::head_blobs(repo, targets);
+        }
+    }
+    // A blob no remembered or new commit explains (nothing was remembered, or the blob is
+    // new and only an unreachable commit holds it) needs the whole history.
+    if !unexplained.is_empty() {
+        let a = git::attribute(repo, &unexplained, threads);
+        let remembered = scanned.memory.as_ref().map(|m| &m.commits);
+        new_commits.extend(
+            a.commit_ids
+                .into_iter()
+                .filter(|c| remembered.is_none_or(|r| !r.contains(c))),
+        );
+        new_commits.sort_unstable();
+        new_commits.dedup();
+        head.extend(a.head_blobs);
+        intros.extend(a.introductions);
+    }
+    git::order_introductions(&mut intros);
+    tracing::debug!(
+        repo = %repo.display,
+        targets = targets.len(),
+        whole_history = !unexplained.is_empty(),
+        new_commits = new_commits.len(),
+        elapsed_ms = start.elapsed().as_millis() as u64,
+        "attributed matched blobs"
+    );
+    if let Some(record) = scanned.record.as_mut() {
+        record.commits = new_commits;
+        record.matched = intros.clone();
+    }
+    (intros, head)
+}
+
 /// Attributes matched blobs, expands their locations, and sets each finding's presence.
-pub(crate) fn attribute(report: &mut ScanReport, repos: &[ScannedRepo], threads: usize) {
+/// Returns what full-history scans learnt, for the next scan.
+pub(crate) fn attribute(
+    report: &mut ScanReport,
+    repos: Vec<ScannedRepo>,
+    threads: usize,
+) -> Vec<RepoRecord> {
     let mut head: HashMap<String, HashSet<ObjectId>> = HashMap::new();
-    for scanned in repos {
-        let repo = &scanned.repo;
-        let name = repo.display.to_string();
+    let mut records = Vec::new();
+    let mut worktrees: Vec<(String, bool)> = Vec::new();
+    for mut scanned in repos {
+        let name = scanned.repo.display.to_string();
+        if scanned.repo.workdir.is_some() && scanned.repo.display_is_path {
+            worktrees.push((
+                scanned.repo.display.trim_end_matches('/').to_owned(),
+                matches!(&*scanned.repo.display, "." | "./" | ""),
+            ));
+        }
         let targets: HashSet<ObjectId> = report
             .findings
             .iter()
@@ -361,23 +481,16 @@ pub(crate) fn attribute(report: &mut ScanReport, repos: &[ScannedRepo], threads:
             })
             .filter_map(blob_id)
             .collect();
-        if targets.is_empty() {
+        let full = scanned.record.is_some();
+        if targets.is_empty() && !full {
             continue;
         }
         let (intros, head_blobs) = match &scanned.known {
-            Some(known) => (known.clone(), git::head_blobs(repo, &targets)),
-            None => {
-                let start = std::time::Instant::now();
-                let a = git::attribute(repo, &targets, threads);
-                tracing::debug!(
-                    repo = %name,
-                    targets = targets.len(),
-                    elapsed_ms = start.elapsed().as_millis() as u64,
-                    "attributed matched blobs"
-                );
-                (a.introductions, a.head_blobs)
-            }
+            Some(known) => (known.clone(), git::head_blobs(&scanned.repo, &targets)),
+            None => attribute_full(&mut scanned, &targets, threads),
         };
+        records.extend(scanned.record.take());
+        let repo = &scanned.repo;
         for finding in &mut report.findings {
             let mut expanded = Vec::with_capacity(finding.locations.len());
             for loc in finding.locations.drain(..) {
@@ -396,19 +509,10 @@ pub(crate) fn attribute(report: &mut ScanReport, repos: &[ScannedRepo], threads:
         }
         head.insert(name, head_blobs);
     }
-    let worktrees: Vec<(String, bool)> = repos
-        .iter()
-        .filter(|r| r.repo.workdir.is_some() && r.repo.display_is_path)
-        .map(|r| {
-            (
-                r.repo.display.trim_end_matches('/').to_owned(),
-                matches!(&*r.repo.display, "." | "./" | ""),
-            )
-        })
-        .collect();
     for f in &mut report.findings {
         f.presence = presence(f, &head, &worktrees);
     }
+    records
 }
 
 fn presence(

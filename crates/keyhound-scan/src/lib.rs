@@ -16,9 +16,11 @@
 mod collect;
 mod fingerprint;
 mod git_scan;
+pub mod incremental;
 pub mod instance_url;
 mod path_filter;
 mod position;
+pub mod suppress;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -30,7 +32,7 @@ use keyhound_engine::{CompileError, Facts, Matcher, Options, Secret};
 use keyhound_rules::{Confidence, Rule, Severity};
 use keyhound_sources::fs_walk::{self, WalkOptions};
 use keyhound_sources::{Limits, SkipReason, Skipped};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use fingerprint::{FingerprintKey, fingerprint};
 pub use git_scan::{GitSettings, Input};
@@ -45,7 +47,7 @@ pub struct ScannerOptions {
 }
 
 /// One place where a secret occurs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// The file or stream, as shown to the user.
     pub path: String,
@@ -60,41 +62,56 @@ pub struct Location {
     /// Byte offset of the secret in the input.
     pub offset: u64,
     /// `utf-16le` or `utf-16be` when the input was transcoded before scanning.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_encoding"
+    )]
     pub encoding: Option<&'static str>,
     /// For a secret found inside an encoded value (a config token, base64 JSON): the rule id
     /// of the encoded value; the position is the encoded value's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded_from: Option<String>,
     /// Git provenance, for a location in a repository's history.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitLocation>,
     /// For a member of an archive or an image: each level from the outermost input in, as
     /// `path` shows them between `!/` (`["app.war", "WEB-INF/lib/a.jar", "settings.xml"]`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_chain: Option<Vec<String>>,
     /// For content of a container image: the image, the layer and the file or config field.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageLocation>,
 }
 
+/// Reads back an [`Location::encoding`] label; labels this version does not know are dropped.
+fn de_encoding<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+    let label: Option<String> = Option::deserialize(d)?;
+    Ok(label.and_then(|l| {
+        keyhound_sources::Encoding::ALL
+            .iter()
+            .filter_map(|e| e.label())
+            .find(|known| *known == l)
+    }))
+}
+
 /// Where in a container image a secret is.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ImageLocation {
     /// `repository:tag` when known, otherwise a short digest.
     pub name: String,
     /// The full digest of the layer holding the file, or that a history entry created.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
     /// The file's path in the layer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// The configuration field (`config.Env[2]`, `history[4].created_by`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The upper layer that deletes or replaces the file: it is not in the image's final
     /// file system, but it ships in the image.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_in: Option<String>,
 }
 
@@ -132,7 +149,7 @@ impl ImageLocation {
 }
 
 /// Where in a repository's history a location is.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GitLocation {
     /// The repository as given (path, or URL without credentials).
     pub repository: String,
@@ -140,30 +157,30 @@ pub struct GitLocation {
     pub blob: String,
     /// The commit that introduced the blob at this path (absent for staged content and for a
     /// blob that no commit contains).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     /// Author name of the commit.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
     /// Author email of the commit.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_email: Option<String>,
     /// Author date of the commit, RFC 3339 with the author's offset.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_date: Option<String>,
     /// The oldest commit known to introduce this blob (at any path).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_commit: Option<String>,
     /// True when no ref reaches the commit (a dangling commit or one kept only by the reflog).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dangling: bool,
     /// True for content staged in the index (`--staged`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub staged: bool,
 }
 
 /// Whether a secret found in a repository is still there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     /// In HEAD's tree: remove it in a commit, and revoke it.
@@ -219,10 +236,10 @@ pub struct Finding {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Checks {
     /// Live validation: `{status, reason, instance, endpoint, http_status, checked_at, ...}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<serde_json::Value>,
     /// What a live credential can reach: `{user, admin, groups, repositories, summary, ...}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blast_radius: Option<serde_json::Value>,
 }
 
@@ -260,6 +277,11 @@ pub struct ScanReport {
     pub stats: Stats,
     /// Inputs that were skipped, sorted by path.
     pub skipped: Vec<Skipped>,
+    /// What each full-history scan of a repository learnt, for the next scan to reuse
+    /// ([`incremental`]).
+    pub repos: Vec<incremental::RepoRecord>,
+    /// What suppressions removed ([`suppress`]).
+    pub suppressed: suppress::Suppressed,
 }
 
 impl ScanReport {
@@ -284,6 +306,12 @@ impl ScanReport {
         self.findings = collect::merge_findings(all);
         self.skipped.extend(other.skipped);
         sort_skipped(&mut self.skipped);
+        self.repos.extend(other.repos);
+        let (a, b) = (&mut self.suppressed, other.suppressed);
+        a.inline += b.inline;
+        a.paths += b.paths;
+        a.fingerprints += b.fingerprints;
+        a.baseline += b.baseline;
         self.stats.inputs += other.stats.inputs;
         self.stats.bytes += other.stats.bytes;
         self.stats.matches += other.stats.matches;
@@ -315,12 +343,24 @@ impl Progress {
 }
 
 /// What to scan and how.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScanSettings {
     /// The filesystem walk (threads, filters, limits).
     pub walk: WalkOptions,
     /// Git repositories.
     pub git: GitSettings,
+    /// Memory of earlier full-history scans; `None` scans every blob.
+    pub history: Option<std::sync::Arc<dyn incremental::History>>,
+}
+
+impl std::fmt::Debug for ScanSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanSettings")
+            .field("walk", &self.walk)
+            .field("git", &self.git)
+            .field("history", &self.history.is_some())
+            .finish()
+    }
 }
 
 /// Errors that stop a scan before it starts.
@@ -336,15 +376,28 @@ pub enum Error {
 pub struct Scanner {
     matcher: Matcher,
     key: FingerprintKey,
+    rules_version: String,
 }
 
 impl Scanner {
     /// Compiles the rules.
     pub fn new(rules: Vec<Rule>, options: ScannerOptions) -> Result<Scanner, CompileError> {
+        let rules_version = incremental::rules_version(&rules);
         Ok(Scanner {
             matcher: Matcher::new(rules, options.matcher)?,
             key: options.fingerprint_key,
+            rules_version,
         })
+    }
+
+    /// The version of the rule set ([`incremental::rules_version`]).
+    pub fn rules_version(&self) -> &str {
+        &self.rules_version
+    }
+
+    /// The fingerprint key.
+    pub fn fingerprint_key(&self) -> &FingerprintKey {
+        &self.key
     }
 
     /// The compiled matcher.
@@ -374,6 +427,7 @@ impl Scanner {
                 history: false,
                 ..GitSettings::default()
             },
+            history: None,
         };
         self.scan(&inputs, &settings, progress)
     }
@@ -400,12 +454,14 @@ impl Scanner {
                 git_scan::add_found(&mut repos, outcome.repositories, &collector);
             }
         }
+        let profile = incremental::Profile::new(&self.rules_version, &walk.limits);
+        let history = settings.history.as_deref();
         let scanned: Vec<_> = repos
             .into_iter()
-            .map(|r| git_scan::scan_history(r, &settings.git, &walk, &collector))
+            .map(|r| git_scan::scan_history(r, &settings.git, &walk, &collector, history, &profile))
             .collect();
         let mut report = collector.finish(started.elapsed());
-        git_scan::attribute(&mut report, &scanned, walk.threads);
+        report.repos = git_scan::attribute(&mut report, scanned, walk.threads);
         report.stats.duration = started.elapsed();
         Ok(report)
     }

@@ -17,6 +17,9 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// Every encoding.
+    pub const ALL: [Encoding; 3] = [Encoding::Bytes, Encoding::Utf16Le, Encoding::Utf16Be];
+
     /// A short name for output (`utf-16le`...), or `None` for plain bytes.
     pub fn label(self) -> Option<&'static str> {
         match self {

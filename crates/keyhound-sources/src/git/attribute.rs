@@ -42,6 +42,8 @@ pub struct Attribution {
     pub head_blobs: HashSet<ObjectId>,
     /// Commits visited.
     pub commits: usize,
+    /// Their ids: the commits whose introductions of the targets are now known.
+    pub commit_ids: Vec<ObjectId>,
 }
 
 /// At most this many introductions are kept per blob (the oldest ones).
@@ -342,8 +344,8 @@ fn introductions(
 }
 
 /// Sorts each blob's introductions oldest first, drops repeats of the same commit and path,
-/// and keeps at most [`MAX_INTRODUCTIONS`].
-pub(crate) fn order(by_blob: &mut HashMap<ObjectId, Vec<Introduction>>) {
+/// and keeps at most `MAX_INTRODUCTIONS` of them (the oldest).
+pub fn order(by_blob: &mut HashMap<ObjectId, Vec<Introduction>>) {
     for list in by_blob.values_mut() {
         list.sort_by(|a, b| {
             a.author_time
@@ -416,6 +418,38 @@ pub fn introductions_in_range(
         .map(|c| (c, true))
         .collect();
     introductions(repo, &commits, &Targets::All, threads)
+}
+
+/// What [`introductions_since`] found.
+#[derive(Debug, Default)]
+pub struct Since {
+    /// Introductions of the targets by the new commits, oldest first.
+    pub introductions: HashMap<ObjectId, Vec<Introduction>>,
+    /// The new commits: reachable from a ref and not in the known set.
+    pub commits: Vec<ObjectId>,
+}
+
+/// Introductions of `targets` by the commits that refs reach and `known` does not hold: the
+/// incremental update of an earlier [`attribute`]. The walk stops at known commits, so its cost
+/// follows the number of new commits.
+pub fn introductions_since(
+    repo: &Repo,
+    known: &HashSet<ObjectId>,
+    targets: &HashSet<ObjectId>,
+    threads: usize,
+) -> Since {
+    let local = repo.local();
+    let commits = walk(&local, &ref_tips_of(&local), known);
+    let listed: Vec<(ObjectId, bool)> = commits.iter().map(|c| (*c, true)).collect();
+    let introductions = if targets.is_empty() {
+        HashMap::new()
+    } else {
+        introductions(repo, &listed, &Targets::Set(targets), threads)
+    };
+    Since {
+        introductions,
+        commits,
+    }
 }
 
 /// Content staged in the index that differs from HEAD (the pre-commit use case): each blob

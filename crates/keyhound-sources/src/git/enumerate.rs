@@ -25,14 +25,36 @@ pub struct EnumerateStats {
     pub packs: usize,
     /// Loose objects read.
     pub loose_objects: u64,
+    /// Packs not read because [`Known::packs`] lists them.
+    pub known_packs: usize,
+    /// Blobs not scanned because [`Known::blobs`] lists them.
+    pub known_blobs: u64,
+    /// The packs whose every blob is now scanned (read completely now, or known), by name
+    /// (`pack-<hash>`).
+    pub complete_packs: Vec<String>,
+    /// The blobs scanned now (not the known ones, nor those skipped as too large).
+    pub scanned: Vec<ObjectId>,
+}
+
+/// What an earlier scan with the same rules and limits already covered: [`scan_all_blobs`]
+/// does not read these packs and does not scan these blobs again.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Known<'a> {
+    /// Pack names (`pack-<hash>`) whose every blob was scanned.
+    pub packs: Option<&'a HashSet<String>>,
+    /// Blobs scanned.
+    pub blobs: Option<&'a HashSet<ObjectId>>,
 }
 
 #[derive(Default)]
 struct Shared {
     seen: Mutex<HashSet<ObjectId>>,
+    /// Blobs scanned, in no order.
+    scanned: Mutex<Vec<ObjectId>>,
     blobs: AtomicU64,
     bytes: AtomicU64,
     objects: AtomicU64,
+    known_blobs: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -45,6 +67,7 @@ struct Template<'s, S: Sink> {
     shared: &'s Shared,
     repo: Arc<str>,
     limits: Limits,
+    known: Option<&'s HashSet<ObjectId>>,
 }
 
 impl<'s, S: Sink> Template<'s, S> {
@@ -56,6 +79,7 @@ impl<'s, S: Sink> Template<'s, S> {
             shared: self.shared,
             repo: self.repo.clone(),
             limits: self.limits,
+            known: self.known,
         }
     }
 }
@@ -69,6 +93,7 @@ struct Visitor<'s, S: Sink> {
     shared: &'s Shared,
     repo: Arc<str>,
     limits: Limits,
+    known: Option<&'s HashSet<ObjectId>>,
 }
 
 impl<'s, S: Sink> Clone for Visitor<'s, S> {
@@ -80,6 +105,7 @@ impl<'s, S: Sink> Clone for Visitor<'s, S> {
             shared: self.shared,
             repo: self.repo.clone(),
             limits: self.limits,
+            known: self.known,
         }
     }
 }
@@ -95,6 +121,10 @@ impl<'s, S: Sink> Visitor<'s, S> {
         match kind {
             Kind::Blob => {
                 if !lock(&self.shared.seen).insert(id) {
+                    return;
+                }
+                if self.known.is_some_and(|k| k.contains(&id)) {
+                    self.shared.known_blobs.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
                 let origin = Origin::GitBlob {
@@ -113,6 +143,7 @@ impl<'s, S: Sink> Visitor<'s, S> {
                     }
                 }
                 self.shared.blobs.fetch_add(1, Ordering::Relaxed);
+                lock(&self.shared.scanned).push(id);
                 self.shared
                     .bytes
                     .fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -212,14 +243,20 @@ fn objects_one_by_one<'s, S: Sink>(
     Some(failed.load(Ordering::Relaxed) as usize)
 }
 
+/// The name of a pack (`pack-<hash>`) from its index's path.
+fn pack_name(idx: &Path) -> Option<String> {
+    idx.file_stem().and_then(|s| s.to_str()).map(str::to_owned)
+}
+
 /// Scans every blob in the repository's object databases (its own and alternates): all packs,
-/// then all loose objects. Damaged packs and objects are reported as skips and the rest is
-/// scanned.
+/// then all loose objects, leaving out what `known` lists. Damaged packs and objects are
+/// reported as skips and the rest is scanned.
 pub fn scan_all_blobs<S: Sink>(
     repo: &Repo,
     limits: &Limits,
     threads: usize,
     sink: &S,
+    known: Known<'_>,
 ) -> EnumerateStats {
     let shared = Shared::default();
     let hash = repo.object_hash();
@@ -228,22 +265,38 @@ pub fn scan_all_blobs<S: Sink>(
         shared: &shared,
         repo: repo.display.clone(),
         limits: *limits,
+        known: known.blobs,
     };
     let pool = pool(threads);
     let mut packs = 0;
+    let mut known_packs = 0;
+    let mut complete_packs = Vec::new();
     let mut loose = 0;
     for dir in repo.object_dirs() {
         for idx in pack_indices(&dir) {
+            let name = pack_name(&idx);
+            if let (Some(name), Some(set)) = (&name, known.packs) {
+                if set.contains(name) {
+                    known_packs += 1;
+                    complete_packs.push(name.clone());
+                    continue;
+                }
+            }
             packs += 1;
             if let Err(why) = scan_pack_blobs(&idx, &template, &pool, hash) {
                 let failed = objects_one_by_one(repo, &idx, &template, &pool);
                 let mut v = template.visitor();
                 let detail = match failed {
-                    Some(0) => continue,
+                    Some(0) => {
+                        complete_packs.extend(name);
+                        continue;
+                    }
                     Some(n) => format!("{why}; {n} objects could not be read"),
                     None => format!("{why}; its index cannot be read either"),
                 };
                 v.skip(Origin::File(idx.with_extension("pack")), detail);
+            } else {
+                complete_packs.extend(name);
             }
         }
         let store = gix::odb::loose::Store::at(dir.clone(), hash);
@@ -268,6 +321,13 @@ pub fn scan_all_blobs<S: Sink>(
         bytes: shared.bytes.load(Ordering::Relaxed),
         packs,
         loose_objects: loose,
+        known_packs,
+        known_blobs: shared.known_blobs.load(Ordering::Relaxed),
+        complete_packs,
+        scanned: shared
+            .scanned
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner),
     }
 }
 
@@ -285,6 +345,7 @@ pub fn scan_listed_blobs<S: Sink>(
         shared: &shared,
         repo: repo.display.clone(),
         limits: *limits,
+        known: None,
     };
     pool(threads).install(|| {
         ids.par_iter().for_each_init(
@@ -312,6 +373,10 @@ pub fn scan_listed_blobs<S: Sink>(
     EnumerateStats {
         blobs: shared.blobs.load(Ordering::Relaxed),
         bytes: shared.bytes.load(Ordering::Relaxed),
+        scanned: shared
+            .scanned
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner),
         ..EnumerateStats::default()
     }
 }

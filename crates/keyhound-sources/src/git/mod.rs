@@ -24,10 +24,10 @@ mod reverse;
 use std::path::PathBuf;
 
 pub use attribute::{
-    Attribution, Introduction, attribute, head_blobs, introductions_in_range, resolve_commit,
-    staged_blobs,
+    Attribution, Introduction, Since, attribute, head_blobs, introductions_in_range,
+    introductions_since, order as order_introductions, resolve_commit, staged_blobs,
 };
-pub use enumerate::{EnumerateStats, scan_all_blobs, scan_listed_blobs};
+pub use enumerate::{EnumerateStats, Known, scan_all_blobs, scan_listed_blobs};
 pub use gix::ObjectId;
 pub use remote::{RemoteOptions, is_remote_url, mirror, redact_url};
 pub use repo::{Repo, looks_like_repo, open};

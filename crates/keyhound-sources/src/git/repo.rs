@@ -46,6 +46,20 @@ impl Repo {
         self.inner.to_thread_local().object_hash()
     }
 
+    /// True when the object database holds `id`.
+    pub fn has_object(&self, id: &gix::ObjectId) -> bool {
+        self.inner.to_thread_local().has_object(id)
+    }
+
+    /// The repository's identity for remembering it between scans: its canonical git
+    /// directory.
+    pub fn key(&self) -> String {
+        fs_err::canonicalize(&self.git_dir)
+            .unwrap_or_else(|_| self.git_dir.clone())
+            .to_string_lossy()
+            .into_owned()
+    }
+
     /// A location path for a file inside the repository.
     pub fn join(&self, path: &str) -> String {
         if self.display_is_path && !matches!(&*self.display, "." | "./" | "") {

@@ -234,5 +234,6 @@ pub(crate) fn attribute(repo: &Repo, targets: &HashSet<ObjectId>, threads: usize
         introductions,
         head_blobs,
         commits: commits.len(),
+        commit_ids: commits.keys().copied().collect(),
     }
 }

@@ -1,0 +1,3 @@
+//! Integration tests of keyhound-scan, on real repositories made with `git`.
+
+mod incremental;
