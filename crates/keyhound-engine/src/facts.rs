@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A risk flag raised by a decoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Flag {
@@ -33,16 +33,16 @@ impl Flag {
 }
 
 /// What a decoder learned about a secret offline.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     /// The credential kind, such as `reference_token` or `access_token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Decoded fields (claims, user name, account id...).
     #[serde(flatten)]
     pub fields: BTreeMap<String, Value>,
     /// Risk flags.
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub flags: BTreeSet<Flag>,
 }
 
@@ -89,4 +89,23 @@ pub(crate) fn rfc3339(secs: i64) -> Option<String> {
     jiff::Timestamp::from_second(secs)
         .ok()
         .map(|t| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_round_trip_through_json() {
+        let mut facts = Facts::kind("access_token");
+        facts
+            .set("user", "admin")
+            .set("scopes", vec!["applied-permissions/admin"]);
+        facts.flag(Flag::AdminScope).flag(Flag::NeverExpires);
+        let json = serde_json::to_string(&facts).expect("serializes");
+        let back: Facts = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, facts);
+        let empty: Facts = serde_json::from_str("{}").expect("deserializes");
+        assert!(empty.is_empty());
+    }
 }

@@ -7,44 +7,71 @@ use zeroize::Zeroize;
 
 /// A secret value. `Debug`, `Display` and `Serialize` print the redacted preview; the bytes
 /// are reachable only through [`Secret::expose`] and are zeroed when dropped.
+///
+/// A secret read back from the findings store without its value is [`Secret::withheld`]: it
+/// knows only its redacted preview, and exposes no bytes.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(Vec<u8>);
+pub struct Secret {
+    bytes: Vec<u8>,
+    /// The preview of a value that is not here.
+    withheld: Option<String>,
+}
 
 impl Secret {
     /// Wraps a value.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Secret {
-        Secret(bytes.into())
+        Secret {
+            bytes: bytes.into(),
+            withheld: None,
+        }
     }
 
-    /// The raw bytes. Call sites are the places where a secret can leak: keep them few.
+    /// A secret whose value is not known here, only its redacted `preview`.
+    pub fn withheld(preview: impl Into<String>) -> Secret {
+        Secret {
+            bytes: Vec::new(),
+            withheld: Some(preview.into()),
+        }
+    }
+
+    /// True for a [`Secret::withheld`] secret: [`Secret::expose`] is empty.
+    pub fn is_withheld(&self) -> bool {
+        self.withheld.is_some()
+    }
+
+    /// The raw bytes (empty when withheld). Call sites are the places where a secret can
+    /// leak: keep them few.
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 
     /// The raw value as text, with invalid UTF-8 replaced.
     pub fn expose_str(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.0)
+        String::from_utf8_lossy(&self.bytes)
     }
 
     /// The redacted preview, such as `AKCp8k…Xq2`.
     pub fn redacted(&self) -> String {
-        redact(&self.0)
+        match &self.withheld {
+            Some(preview) => preview.clone(),
+            None => redact(&self.bytes),
+        }
     }
 
-    /// Length in bytes.
+    /// Length in bytes (0 when withheld).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.bytes.len()
     }
 
     /// True for an empty value.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.bytes.is_empty()
     }
 }
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        self.0.zeroize();
+        self.bytes.zeroize();
     }
 }
 
@@ -97,6 +124,15 @@ mod tests {
         assert_eq!(redact(b"hunter2!"), "hu…!");
         assert_eq!(redact(b"abc"), "…");
         assert_eq!(redact(b""), "…");
+    }
+
+    #[test]
+    fn withheld_secrets_show_their_preview_only() {
+        let s = Secret::withheld("AKCp8k…Xq2");
+        assert!(s.is_withheld());
+        assert_eq!(s.redacted(), "AKCp8k…Xq2");
+        assert!(s.expose().is_empty());
+        assert!(!Secret::new(b"x".to_vec()).is_withheld());
     }
 
     #[test]

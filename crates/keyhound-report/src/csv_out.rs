@@ -31,11 +31,7 @@ pub(crate) fn render(
         "validation",
     ])?;
     for f in &report.findings {
-        let secret = if opts.show_secrets {
-            f.secret.expose_str().into_owned()
-        } else {
-            f.redacted()
-        };
+        let secret = opts.shown_secret(f);
         let verdict = crate::verdict(f).unwrap_or_default();
         for l in &f.locations {
             w.write_record([

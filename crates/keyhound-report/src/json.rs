@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::RenderOptions;
 
-/// One finding as a JSON object. `secret` is present only with `show_secrets`.
+/// One finding as a JSON object. `secret` is present only with `show_secrets`, and only when
+/// the value is known (see [`keyhound_engine::Secret::withheld`]).
 pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     let mut v = json!({
         "fingerprint": f.fingerprint,
@@ -26,7 +27,7 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     if let Some(b) = &f.checks.blast_radius {
         v["blast_radius"] = b.clone();
     }
-    if show_secrets {
+    if show_secrets && !f.secret.is_withheld() {
         v["secret"] = Value::String(f.secret.expose_str().into_owned());
     }
     if let Some(p) = f.presence {
@@ -47,6 +48,19 @@ pub fn summary_json(report: &ScanReport) -> Value {
         .iter()
         .map(|s| json!({"path": s.origin.display_path(), "reason": s.reason.as_str(), "detail": s.detail}))
         .collect();
+    let history: Vec<Value> = report
+        .repos
+        .iter()
+        .map(|r| {
+            json!({
+                "repository": r.display,
+                "incremental": !r.replace,
+                "blobs_scanned": r.blobs.len(),
+                "known_blobs_skipped": r.known_blobs,
+                "known_packs_skipped": r.known_packs,
+            })
+        })
+        .collect();
     json!({
         "inputs": report.stats.inputs,
         "bytes": report.stats.bytes,
@@ -56,6 +70,8 @@ pub fn summary_json(report: &ScanReport) -> Value {
         "skipped": counts,
         "skipped_inputs": skipped,
         "errors": report.has_errors(),
+        "suppressed": report.suppressed,
+        "history": history,
     })
 }
 

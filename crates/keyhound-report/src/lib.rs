@@ -87,6 +87,19 @@ pub struct RenderOptions {
     pub base_uri: Option<String>,
 }
 
+impl RenderOptions {
+    /// The secret as this report shows it: the value with `show_secrets`, else the redacted
+    /// preview. A secret whose value is not known (a stored finding saved without
+    /// `--store-secrets`) always shows its preview.
+    pub fn shown_secret(&self, f: &keyhound_scan::Finding) -> String {
+        if self.show_secrets && !f.secret.is_withheld() {
+            f.secret.expose_str().into_owned()
+        } else {
+            f.redacted()
+        }
+    }
+}
+
 /// Writes `report` in `format`.
 pub fn render(
     report: &ScanReport,

@@ -140,7 +140,7 @@ pub(crate) fn render(
         .iter()
         .filter_map(|f| {
             let (first, rest) = f.locations.split_first()?;
-            let secret = if opts.show_secrets { f.secret.expose_str().into_owned() } else { f.redacted() };
+            let secret = opts.shown_secret(f);
             let n = f.locations.len();
             let verdict = crate::verdict(f).map(|v| format!(" Validation: {v}.")).unwrap_or_default();
             let blast = f

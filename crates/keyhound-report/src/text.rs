@@ -56,11 +56,7 @@ fn finding(f: &Finding, opts: &RenderOptions, p: &Paint, out: &mut dyn Write) ->
         p.bold(&f.rule_name),
         p.dim(&format!("[{}]", f.rule_id))
     )?;
-    let secret = if opts.show_secrets {
-        f.secret.expose_str().into_owned()
-    } else {
-        f.redacted()
-    };
+    let secret = opts.shown_secret(f);
     let label = |s: &str| p.dim(&format!("  {s:<14} "));
     writeln!(out, "{}{secret}", label("secret"))?;
     writeln!(out, "{}{}", label("confidence"), f.confidence.as_str())?;
