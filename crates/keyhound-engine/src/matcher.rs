@@ -1,6 +1,7 @@
 //! The compiled matcher. See the crate docs for the pipeline.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use keyhound_rules::{Confidence, Rule};
 use regex::bytes::{CaptureLocations, Regex};
@@ -66,7 +67,10 @@ pub struct Match {
 
 struct CompiledRule {
     rule: Rule,
-    regex: Regex,
+    /// Compiled on the first window that needs it (`None`: it could not be). Compiling every
+    /// regex of the pack up front costs more than a small scan does, and most scans reach
+    /// few rules past the prefilter. [`Matcher::new`] has already checked the syntax.
+    regex: OnceLock<Option<Regex>>,
     secret_group: usize,
     /// Other named groups, reported as facts.
     context_groups: Vec<(usize, String)>,
@@ -83,6 +87,21 @@ struct CompiledRule {
     require_facts: Vec<(String, regex::Regex)>,
     /// The rule reports only in inputs whose path matches (gitleaks' rule `path`).
     paths: Option<regex::Regex>,
+}
+
+impl CompiledRule {
+    /// The rule's regex, compiled on first use.
+    fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| match keyhound_rules::pattern_regex(&self.rule.pattern) {
+                Ok(re) => Some(re),
+                Err(error) => {
+                    tracing::warn!(rule = %self.rule.id, %error, "the rule's regex does not compile; the rule is skipped");
+                    None
+                }
+            })
+            .as_ref()
+    }
 }
 
 /// Rules compiled into one prefilter plus per-rule regexes. Cheap to share between threads;
@@ -169,6 +188,54 @@ fn window_for(rule: &Rule) -> usize {
     }
 }
 
+/// The named capture groups of a rule's pattern, by group index, read from its syntax tree
+/// with the settings [`keyhound_rules::pattern_regex`] compiles it with, so that the indexes
+/// are the compiled regex's. A pattern that does not parse gets the compiler's own error.
+fn named_groups(rule: &Rule) -> Result<Vec<(usize, String)>, CompileError> {
+    let parse = |unicode: bool| {
+        regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(false)
+            .build()
+            .parse(&rule.pattern)
+            .ok()
+    };
+    let hir = match parse(false).or_else(|| parse(true)) {
+        Some(hir) => hir,
+        None => {
+            let source = keyhound_rules::pattern_regex(&rule.pattern)
+                .err()
+                .unwrap_or_else(|| regex::Error::Syntax(format!("{:?}", rule.pattern)));
+            return Err(CompileError::Regex {
+                rule_id: rule.id.clone(),
+                source,
+            });
+        }
+    };
+    fn walk(hir: &regex_syntax::hir::Hir, out: &mut Vec<(usize, String)>) {
+        use regex_syntax::hir::HirKind;
+        match hir.kind() {
+            HirKind::Capture(cap) => {
+                if let Some(name) = &cap.name {
+                    out.push((cap.index as usize, name.to_string()));
+                }
+                walk(&cap.sub, out);
+            }
+            HirKind::Repetition(rep) => walk(&rep.sub, out),
+            HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+                for sub in subs {
+                    walk(sub, out);
+                }
+            }
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&hir, &mut out);
+    out.sort();
+    Ok(out)
+}
+
 impl Matcher {
     /// Compiles rules. Fails on the first rule that cannot be used.
     pub fn new(rules: Vec<Rule>, options: Options) -> Result<Matcher, CompileError> {
@@ -194,19 +261,13 @@ impl Matcher {
             if !ids.insert(rule.id.clone()) {
                 return Err(CompileError::DuplicateId { rule_id: rule.id });
             }
-            let regex = keyhound_rules::pattern_regex(&rule.pattern).map_err(|source| {
-                CompileError::Regex {
-                    rule_id: rule.id.clone(),
-                    source,
-                }
-            })?;
             let mut secret_group = None;
             let mut context_groups = Vec::new();
-            for (i, name) in regex.capture_names().enumerate() {
-                match name {
-                    Some("secret") => secret_group = Some(i),
-                    Some(n) => context_groups.push((i, n.to_owned())),
-                    None => {}
+            for (i, name) in named_groups(&rule)? {
+                if name == "secret" {
+                    secret_group = Some(i);
+                } else {
+                    context_groups.push((i, name));
                 }
             }
             let Some(secret_group) = secret_group else {
@@ -295,7 +356,7 @@ impl Matcher {
                 paths,
                 window: window_for(&rule),
                 rule,
-                regex,
+                regex: OnceLock::new(),
                 secret_group,
                 context_groups,
                 decoder,
@@ -436,6 +497,12 @@ impl Matcher {
             let (rule, mut start, mut end) = scratch.windows[i];
             i += 1;
             let compiled = &self.rules[rule];
+            let Some(regex) = compiled.regex() else {
+                while i < scratch.windows.len() && scratch.windows[i].0 == rule {
+                    i += 1;
+                }
+                continue;
+            };
             // Merge this rule's overlapping windows into one search.
             loop {
                 while i < scratch.windows.len()
@@ -445,8 +512,7 @@ impl Matcher {
                     end = end.max(scratch.windows[i].2);
                     i += 1;
                 }
-                let locs = scratch.locations[rule]
-                    .get_or_insert_with(|| compiled.regex.capture_locations());
+                let locs = scratch.locations[rule].get_or_insert_with(|| regex.capture_locations());
                 let before = candidates.len();
                 self.confirm(rule, hay, start, end, locs, &mut candidates);
                 // `requires` is checked only for a rule that matched: searching the whole
@@ -482,11 +548,14 @@ impl Matcher {
         out: &mut Vec<Candidate>,
     ) {
         let compiled = &self.rules[rule];
+        let Some(regex) = compiled.regex() else {
+            return;
+        };
         let full = hay;
         let mut limit = (end + LOOKAHEAD).min(full.len());
         let mut at = start;
         while at <= end {
-            let Some(mut m) = compiled.regex.captures_read_at(locs, &full[..limit], at) else {
+            let Some(mut m) = regex.captures_read_at(locs, &full[..limit], at) else {
                 break;
             };
             // A match that runs into the cut may be truncated (an unbounded value longer than
@@ -496,14 +565,12 @@ impl Matcher {
                 limit = (limit + compiled.window.max(4096))
                     .min(full.len())
                     .min(m.start() + MAX_WINDOW);
-                match compiled.regex.captures_read_at(locs, &full[..limit], at) {
+                match regex.captures_read_at(locs, &full[..limit], at) {
                     Some(longer) => m = longer,
                     None => {
                         // Only an end-anchored pattern can lose its match; keep the first one.
                         limit = shorter;
-                        if let Some(first) =
-                            compiled.regex.captures_read_at(locs, &full[..limit], at)
-                        {
+                        if let Some(first) = regex.captures_read_at(locs, &full[..limit], at) {
                             m = first;
                         }
                         break;

@@ -65,6 +65,11 @@ fn ext_whole(gram3: u32) -> usize {
     (gram3.wrapping_mul(0x27D4_EB2F) >> (32 - EXT_BITS)) as usize
 }
 
+/// XOR-ed into the extension keys of case-sensitive literals (anchors), which are keyed by
+/// their exact bytes: a folded key would let every case variant through (`ace` for the
+/// anchor `ACe`, `acc` for `ACc`), and in real text those variants are common words.
+const EXACT: u32 = 0x6A09_E667;
+
 #[inline(always)]
 fn gram4(b: &[u8]) -> u32 {
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
@@ -360,12 +365,14 @@ impl Prefilter {
             let mut index_gram = |k: usize| {
                 // The gram's extension: the 4-gram one byte further on in the literal, else
                 // one byte back, else (a 3-byte literal) the literal itself.
-                let key = if k + 4 <= bytes.len() {
-                    ext_forward(gram4(&bytes[k..]) | FOLD as u32)
-                } else if k >= 1 {
-                    ext_backward(gram4(&bytes[k - 1..]) | FOLD as u32)
-                } else {
-                    ext_whole(indexed(k))
+                // Keywords by their folded bytes, anchors by their exact bytes (`EXACT`).
+                let key = match (lit.any_case, k + 4 <= bytes.len(), k >= 1) {
+                    (true, true, _) => ext_forward(gram4(&bytes[k..]) | FOLD as u32),
+                    (true, false, true) => ext_backward(gram4(&bytes[k - 1..]) | FOLD as u32),
+                    (true, false, false) => ext_whole(indexed(k)),
+                    (false, true, _) => ext_forward(gram4(&bytes[k..]) ^ EXACT),
+                    (false, false, true) => ext_backward(gram4(&bytes[k - 1..]) ^ EXACT),
+                    (false, false, false) => ext_whole(gram3(&bytes[k..]) ^ EXACT),
                 };
                 ext[key / 64] |= 1 << (key % 64);
                 grams.push((
@@ -425,20 +432,27 @@ impl Prefilter {
     #[inline(always)]
     fn extends(&self, hay: &[u8], at: usize) -> bool {
         let fold4 = FOLD as u32;
-        hay.get(at..at + 4)
-            .is_some_and(|b| self.ext_test(ext_forward(gram4(b) | fold4)))
-            || at
-                .checked_sub(1)
-                .and_then(|s| hay.get(s..s + 4))
-                .is_some_and(|b| self.ext_test(ext_backward(gram4(b) | fold4)))
+        hay.get(at..at + 4).is_some_and(|b| {
+            let g = gram4(b);
+            self.ext_test(ext_forward(g | fold4)) || self.ext_test(ext_forward(g ^ EXACT))
+        }) || at
+            .checked_sub(1)
+            .and_then(|s| hay.get(s..s + 4))
+            .is_some_and(|b| {
+                let g = gram4(b);
+                self.ext_test(ext_backward(g | fold4)) || self.ext_test(ext_backward(g ^ EXACT))
+            })
             || self.is_whole(hay, at)
     }
 
     /// Whether the 3 bytes at `at` may be a whole 3-byte literal.
     #[inline(always)]
     fn is_whole(&self, hay: &[u8], at: usize) -> bool {
-        hay.get(at..at + 3)
-            .is_some_and(|b| self.ext_test(ext_whole(gram3(b) | (FOLD as u32 & 0x00FF_FFFF))))
+        hay.get(at..at + 3).is_some_and(|b| {
+            let g = gram3(b);
+            self.ext_test(ext_whole(g | (FOLD as u32 & 0x00FF_FFFF)))
+                || self.ext_test(ext_whole(g ^ EXACT))
+        })
     }
 
     #[inline(always)]
