@@ -35,6 +35,18 @@ pub const ENV_VAULT_ADDR: &str = "VAULT_ADDR";
 /// else `~/.cache/keyhound/clones`).
 pub const ENV_XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 
+/// `KEYHOUND_DB`: the findings database (same as `--db`): a path to an SQLite file, or a
+/// `postgres://` URL.
+pub const ENV_DB: &str = "KEYHOUND_DB";
+/// `KEYHOUND_ACTOR`: who triage decisions are recorded as (default: `$USER@host`).
+pub const ENV_ACTOR: &str = "KEYHOUND_ACTOR";
+/// `XDG_DATA_HOME`: where the default database and logs go (`$XDG_DATA_HOME/keyhound`, else
+/// `~/.local/share/keyhound`).
+pub const ENV_XDG_DATA_HOME: &str = "XDG_DATA_HOME";
+/// `XDG_CONFIG_HOME`: where the user's keyhound.toml and the secret key go
+/// (`$XDG_CONFIG_HOME/keyhound`, else `~/.config/keyhound`).
+pub const ENV_XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+
 /// The default `--clone-dir`.
 pub fn default_clone_dir() -> PathBuf {
     let cache = std::env::var_os(ENV_XDG_CACHE_HOME)
@@ -83,6 +95,10 @@ pub struct GlobalArgs {
     /// repository and ~/.config/keyhound/.
     #[arg(long, global = true, value_name = "FILE", env = ENV_CONFIG)]
     pub config: Option<PathBuf>,
+    /// The findings database: an SQLite file or a postgres:// URL [default:
+    /// ~/.local/share/keyhound/keyhound.db].
+    #[arg(long, global = true, value_name = "PATH|URL", env = ENV_DB, hide_env_values = true)]
+    pub db: Option<String>,
 }
 
 /// When to colour output.
@@ -123,6 +139,20 @@ pub enum Command {
     /// List and check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// List and show recorded runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// List, show and triage recorded findings.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
+    /// What changed between two runs: new, fixed, unchanged and changed findings.
+    Diff(DiffArgs),
+    /// Baseline files: the findings to stop reporting when adopting keyhound in CI.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// The findings database.
+    #[command(subcommand)]
+    Db(DbCommand),
 }
 
 /// Output formats.
@@ -271,6 +301,28 @@ pub struct ScanArgs {
     /// JFrog network options.
     #[command(flatten)]
     pub jfrog: JfrogArgs,
+    /// Findings storage and suppression.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// How `scan` records and suppresses findings.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreArgs {
+    /// Do not record this run in the findings database (pure CI use); an incremental history
+    /// scan is then not possible either.
+    #[arg(long, help_heading = "Findings database")]
+    pub no_store: bool,
+    /// Also store secret values, encrypted with the key in ~/.config/keyhound/secret.key
+    /// (created on first use, mode 0600); revoking by value needs them.
+    #[arg(long, conflicts_with = "no_store", help_heading = "Findings database")]
+    pub store_secrets: bool,
+    /// Scan every blob of history again, even those an earlier run already scanned.
+    #[arg(long, help_heading = "Findings database")]
+    pub no_incremental: bool,
+    /// Report only findings that are not in this baseline file (`keyhound baseline create`).
+    #[arg(long, value_name = "FILE", help_heading = "Findings database")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// Options of every command that talks to a JFrog instance.
@@ -449,6 +501,212 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
         Some(v) => Ok(v),
         None => Err(format!("duration {s:?} is too large")),
     }
+}
+
+/// Formats of listing commands (`runs`, `findings`, `diff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// SARIF 2.1.0 (findings only).
+    Sarif,
+    /// CSV, one row per location (findings only).
+    Csv,
+}
+
+/// `keyhound runs ...`.
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List runs, newest first.
+    List(RunsListArgs),
+    /// Show one run and its findings.
+    Show(RunsShowArgs),
+}
+
+/// `keyhound runs list`.
+#[derive(Debug, Args)]
+pub struct RunsListArgs {
+    /// Only runs of this target (a path or URL, as scanned).
+    #[arg(long, value_name = "PATH|URL")]
+    pub target: Option<String>,
+    /// Only runs with this status (running, completed, failed, interrupted; repeatable).
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// At most this many.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u64,
+    /// Output format (text, json, jsonl).
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// `keyhound runs show`.
+#[derive(Debug, Args)]
+pub struct RunsShowArgs {
+    /// The run id (default: the latest completed run).
+    #[arg(value_name = "RUN")]
+    pub run: Option<i64>,
+    /// Output format (text, json, jsonl, sarif, csv).
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// `keyhound findings ...`.
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// List recorded findings, most severe first.
+    List(FindingsListArgs),
+    /// Show one finding: locations, triage and validation history, runs.
+    Show(FindingsShowArgs),
+    /// Record a triage decision for a finding.
+    Triage(TriageArgs),
+}
+
+/// Filters of `findings list`.
+#[derive(Debug, Args)]
+pub struct FindingsListArgs {
+    /// Only these rule ids (comma-separated or repeated).
+    #[arg(long, value_name = "RULE_ID", value_delimiter = ',')]
+    pub rule: Vec<String>,
+    /// Only these severities (critical, high, medium, low, info).
+    #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
+    pub severity: Vec<String>,
+    /// Only these triage statuses (open, false-positive, accepted-risk, revoked, fixed).
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only these latest validation results (live, invalid, expired, revoked, forbidden,
+    /// unknown, unchecked).
+    #[arg(long, value_name = "VALIDITY", value_delimiter = ',')]
+    pub validity: Vec<String>,
+    /// Only findings a run of this target recorded (a path or URL, as scanned).
+    #[arg(long, value_name = "PATH|URL")]
+    pub target: Option<String>,
+    /// Only findings first seen since: a date (2026-12-01), a time (RFC 3339), or an age
+    /// (7d, 12h).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only findings this run recorded.
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<i64>,
+    /// At most this many.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Print stored secret values (needs --store-secrets at scan time and the key).
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `keyhound findings show`.
+#[derive(Debug, Args)]
+pub struct FindingsShowArgs {
+    /// The fingerprint, or a unique prefix of at least 6 characters.
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    /// Output format (text, json).
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Print the stored secret value (needs --store-secrets at scan time and the key).
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// Triage statuses on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TriageArg {
+    /// To be looked at.
+    Open,
+    /// Not a secret.
+    FalsePositive,
+    /// A real secret whose risk is accepted.
+    AcceptedRisk,
+    /// Revoked at its provider.
+    Revoked,
+    /// Removed.
+    Fixed,
+}
+
+/// `keyhound findings triage`.
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    /// The fingerprint, or a unique prefix of at least 6 characters (repeatable).
+    #[arg(value_name = "FINGERPRINT", required = true)]
+    pub fingerprints: Vec<String>,
+    /// The decision.
+    #[arg(long, value_enum)]
+    pub status: TriageArg,
+    /// Why.
+    #[arg(long, short = 'm', value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// Who decides (default: $KEYHOUND_ACTOR, else $USER@host).
+    #[arg(long, value_name = "NAME", env = ENV_ACTOR)]
+    pub actor: Option<String>,
+    /// Output format (text, json).
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// `keyhound diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run (default: the run of the same target before RUN_B).
+    #[arg(value_name = "RUN_A")]
+    pub from: Option<i64>,
+    /// The later run (default: the latest completed run).
+    #[arg(value_name = "RUN_B")]
+    pub to: Option<i64>,
+    /// With no runs given: the latest runs of this target.
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "from")]
+    pub target: Option<String>,
+    /// Text output lists unchanged findings too.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format (text, json).
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// `keyhound baseline ...`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan, and write every finding into a baseline file (`scan --baseline FILE` then
+    /// reports only the others). Takes the options of `scan`; `--output` names the baseline
+    /// file [default: .keyhound-baseline.json].
+    Create(Box<BaselineCreateArgs>),
+}
+
+/// `keyhound baseline create`.
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    /// Make the baseline from this recorded run instead of scanning.
+    #[arg(long, value_name = "RUN", conflicts_with = "paths")]
+    pub from_run: Option<i64>,
+    /// What to scan, and how (the options of `scan`).
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// `keyhound db ...`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending schema migrations (keyhound also does this on every start).
+    Migrate(DbArgs),
+    /// Show the database, its schema version and what is pending.
+    Status(DbArgs),
+}
+
+/// Options of `db` commands.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// Output format (text, json).
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 /// `keyhound rules ...`.

@@ -1,10 +1,15 @@
 //! The `keyhound` binary: parses arguments, sets up logging, and calls one `cmd_*::run`.
 
 mod args;
+mod cmd_baseline;
+mod cmd_db;
+mod cmd_diff;
+mod cmd_findings;
 mod cmd_inspect;
 mod cmd_replace;
 mod cmd_revoke;
 mod cmd_rules;
+mod cmd_runs;
 mod cmd_scan;
 mod settings;
 
@@ -34,7 +39,8 @@ pub fn chain(e: &anyhow::Error) -> String {
         .join(": ")
 }
 
-fn print_error(e: &anyhow::Error) {
+/// Prints an error with its causes and hint on stderr.
+pub fn print_error(e: &anyhow::Error) {
     let mut causes = e.chain();
     if let Some(top) = causes.next() {
         eprintln!("error: {top}");
@@ -76,6 +82,11 @@ fn main() -> ExitCode {
         Command::Revoke(args) => cmd_revoke::run(&cli.global, args),
         Command::Replace(args) => cmd_replace::run(&cli.global, args),
         Command::Rules(cmd) => cmd_rules::run(&cli.global, cmd),
+        Command::Runs(cmd) => cmd_runs::run(&cli.global, cmd),
+        Command::Findings(cmd) => cmd_findings::run(&cli.global, cmd),
+        Command::Diff(args) => cmd_diff::run(&cli.global, args),
+        Command::Baseline(cmd) => cmd_baseline::run(&cli.global, cmd),
+        Command::Db(cmd) => cmd_db::run(&cli.global, cmd),
     };
     match result {
         Ok(code) => code,

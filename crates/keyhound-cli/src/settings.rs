@@ -4,11 +4,10 @@
 //! Configuration files are TOML named `keyhound.toml`. `--config FILE` (or `KEYHOUND_CONFIG`)
 //! names the only one used; otherwise the user's file (`$XDG_CONFIG_HOME/keyhound/` or
 //! `~/.config/keyhound/`) and the scanned repository's root file are read. A repository is not
-//! the user: from its file only `[[jfrog.instances]]` is taken, and those instances are not
-//! trusted for private addresses; every other key there is ignored with a warning.
+//! the user: from its file only `[[jfrog.instances]]` (not trusted for private addresses) and
+//! `[allowlist]` are taken; every other key there is ignored with a warning.
 //!
-//! Each section is its own struct, so that sections added later (`[allowlist]`, `[store]`)
-//! stay independent.
+//! Each section is its own struct, so that sections stay independent.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -19,10 +18,13 @@ use anyhow::{Context, Result, bail};
 use keyhound_jfrog::http::{ClientOptions, EgressLog, JsonLinesLog};
 use keyhound_jfrog::instance::{InstanceSource, parse_instance_url};
 use keyhound_jfrog::{Client, Credential, InstanceResolver, TrustedInstance};
+use keyhound_store::{DbLocation, OpenOptions, SecretKey, Store};
 use serde::Deserialize;
 
 use crate::Hint;
-use crate::args::{ENV_JFROG_ADMIN_TOKEN, GlobalArgs, JfrogArgs};
+use crate::args::{
+    ENV_JFROG_ADMIN_TOKEN, ENV_XDG_CONFIG_HOME, ENV_XDG_DATA_HOME, GlobalArgs, JfrogArgs,
+};
 
 /// The name of configuration files.
 pub const FILE_NAME: &str = "keyhound.toml";
@@ -34,6 +36,46 @@ pub struct ConfigFile {
     /// `[jfrog]`.
     #[serde(default)]
     pub jfrog: JfrogSection,
+    /// `[allowlist]`.
+    #[serde(default)]
+    pub allowlist: AllowlistSection,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreSection,
+}
+
+/// `[allowlist]`: what a scan does not report.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistSection {
+    /// Globs on paths relative to the scanned root (`vendor/**`, `*.min.js`); a glob without
+    /// `/` matches a file or directory name anywhere. History locations count too.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes (Rust syntax) on the secret value: a match is not reported.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Case-insensitive words: a secret containing one is not reported.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Rule ids not to run.
+    #[serde(default)]
+    pub disabled_rules: Vec<String>,
+    /// Fingerprints of findings not to report.
+    #[serde(default)]
+    pub fingerprints: Vec<String>,
+}
+
+/// `[store]`: the findings database (the user's file only).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// Path of an SQLite file, or a `postgres://` URL (below `--db` and `KEYHOUND_DB`).
+    pub db: Option<String>,
+    /// Always store secret values, encrypted (as `--store-secrets`).
+    pub store_secrets: Option<bool>,
+    /// The key file that encrypts stored values.
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// `[jfrog]`: instances and network settings for validation, revocation and replacement.
@@ -105,6 +147,13 @@ fn read(path: &Path, source: InstanceSource) -> Result<Loaded> {
                 "a scanned repository's keyhound.toml may only list [[jfrog.instances]]; its other [jfrog] keys are ignored"
             );
         }
+        let st = &file.store;
+        if st.db.is_some() || st.store_secrets.is_some() || st.secret_key_file.is_some() {
+            tracing::warn!(
+                path = %path.display(),
+                "a scanned repository's keyhound.toml cannot choose the findings database; its [store] section is ignored"
+            );
+        }
     }
     Ok(Loaded {
         path: path.to_path_buf(),
@@ -113,18 +162,24 @@ fn read(path: &Path, source: InstanceSource) -> Result<Loaded> {
     })
 }
 
-/// `$XDG_CONFIG_HOME/keyhound/keyhound.toml` or `~/.config/keyhound/keyhound.toml`.
-pub fn user_config_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
+/// `$XDG_CONFIG_HOME/keyhound` or `~/.config/keyhound`.
+pub fn config_dir() -> Option<PathBuf> {
+    let base = std::env::var_os(ENV_XDG_CONFIG_HOME)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("keyhound").join(FILE_NAME))
+    Some(base.join("keyhound"))
 }
 
-/// `$XDG_DATA_HOME/keyhound` or `~/.local/share/keyhound` (egress and audit logs).
+/// `$XDG_CONFIG_HOME/keyhound/keyhound.toml` or `~/.config/keyhound/keyhound.toml`.
+pub fn user_config_path() -> Option<PathBuf> {
+    config_dir().map(|d| d.join(FILE_NAME))
+}
+
+/// `$XDG_DATA_HOME/keyhound` or `~/.local/share/keyhound` (the database, egress and audit
+/// logs).
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
+    std::env::var_os(ENV_XDG_DATA_HOME)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
@@ -328,6 +383,162 @@ impl JfrogSettings {
         }
         Ok(Some(cred))
     }
+}
+
+/// The findings database, resolved: `--db` or `KEYHOUND_DB` > the user's `[store] db` >
+/// `$XDG_DATA_HOME/keyhound/keyhound.db`.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// Where.
+    pub location: DbLocation,
+    /// The key file for stored secret values.
+    pub secret_key_file: Option<PathBuf>,
+    /// `[store] store_secrets = true`.
+    pub store_secrets: bool,
+}
+
+/// The name of the default database file.
+pub const DB_FILE: &str = "keyhound.db";
+/// The name of the default secret key file, in the user's config directory.
+pub const SECRET_KEY_FILE: &str = "secret.key";
+
+/// Resolves the database settings.
+pub fn store(global: &GlobalArgs, files: &[Loaded]) -> Result<StoreSettings> {
+    let own: Vec<&StoreSection> = files
+        .iter()
+        .filter(|f| f.source == InstanceSource::Config)
+        .map(|f| &f.file.store)
+        .collect();
+    let spec = global
+        .db
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| own.iter().rev().find_map(|s| s.db.clone()));
+    let location = match spec {
+        Some(spec) => DbLocation::parse(&spec).context("invalid --db")?,
+        None => DbLocation::Sqlite(data_dir().join(DB_FILE)),
+    };
+    Ok(StoreSettings {
+        location,
+        secret_key_file: own
+            .iter()
+            .rev()
+            .find_map(|s| s.secret_key_file.clone())
+            .or_else(|| config_dir().map(|d| d.join(SECRET_KEY_FILE))),
+        store_secrets: own.iter().any(|s| s.store_secrets == Some(true)),
+    })
+}
+
+/// What the secret key is needed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// Nothing: values are neither written nor read.
+    None,
+    /// Reading values back: the key is used if it exists.
+    Read,
+    /// Writing values: the key is created if it does not exist.
+    Write,
+}
+
+impl StoreSettings {
+    /// Opens the database without applying migrations (`keyhound db`): only a newer schema
+    /// is refused.
+    pub fn open_unmigrated(&self) -> Result<Store> {
+        let options = OpenOptions {
+            migrate: false,
+            ..OpenOptions::default()
+        };
+        Store::open_unmigrated(&self.location, &options).map_err(|e| {
+            anyhow::Error::new(Hint("choose the database with --db or KEYHOUND_DB".into()))
+                .context(e)
+        })
+    }
+
+    /// Opens the database (creating and migrating it as needed), with the secret key when
+    /// `key` asks for it.
+    pub fn open(&self, key: KeyUse) -> Result<Store> {
+        let secret_key = match (key, &self.secret_key_file) {
+            (KeyUse::None, _) => None,
+            (KeyUse::Write, Some(path)) => Some(SecretKey::load_or_create(path)?),
+            (KeyUse::Read, Some(path)) => SecretKey::load(path)?,
+            (KeyUse::Write, None) => {
+                return Err(anyhow::Error::new(Hint(
+                    "set HOME or XDG_CONFIG_HOME, or [store] secret_key_file in keyhound.toml"
+                        .into(),
+                ))
+                .context("there is no place for the secret key file"));
+            }
+            (KeyUse::Read, None) => None,
+        };
+        let options = OpenOptions {
+            secret_key,
+            ..OpenOptions::default()
+        };
+        Store::open(&self.location, &options).map_err(|e| {
+            let hint = match e {
+                keyhound_store::Error::TooNew { .. } => {
+                    "a newer keyhound wrote this database; use it, or another --db"
+                }
+                _ => "choose another database with --db or KEYHOUND_DB (scan --no-store records nothing)",
+            };
+            anyhow::Error::new(Hint(hint.into())).context(e)
+        })
+    }
+}
+
+/// Opens the database for the commands that read and triage it (`runs`, `findings`,
+/// `diff`...): the user's configuration, no repository's; runs whose process died are marked
+/// interrupted first.
+pub fn open_store(global: &GlobalArgs, key: KeyUse) -> Result<Store> {
+    let files = discover(global, &[])?;
+    let mut store = self::store(global, &files)?.open(key)?;
+    store.recover_interrupted()?;
+    Ok(store)
+}
+
+/// The `[allowlist]` sections of every configuration file in effect, merged.
+#[derive(Debug, Clone, Default)]
+pub struct AllowSettings {
+    /// Path globs.
+    pub paths: Vec<String>,
+    /// Regexes on secrets.
+    pub regexes: Vec<String>,
+    /// Stopwords.
+    pub stopwords: Vec<String>,
+    /// Rules not to run.
+    pub disabled_rules: Vec<String>,
+    /// Findings not to report.
+    pub fingerprints: Vec<String>,
+    /// The files they came from, for messages.
+    pub files: Vec<PathBuf>,
+}
+
+/// Merges the `[allowlist]` sections.
+pub fn allowlist(files: &[Loaded]) -> AllowSettings {
+    let mut out = AllowSettings::default();
+    for f in files {
+        let a = &f.file.allowlist;
+        let before = out.paths.len()
+            + out.regexes.len()
+            + out.stopwords.len()
+            + out.disabled_rules.len()
+            + out.fingerprints.len();
+        out.paths.extend(a.paths.iter().cloned());
+        out.regexes.extend(a.regexes.iter().cloned());
+        out.stopwords.extend(a.stopwords.iter().cloned());
+        out.disabled_rules.extend(a.disabled_rules.iter().cloned());
+        out.fingerprints
+            .extend(a.fingerprints.iter().map(|s| s.trim().to_ascii_lowercase()));
+        let after = out.paths.len()
+            + out.regexes.len()
+            + out.stopwords.len()
+            + out.disabled_rules.len()
+            + out.fingerprints.len();
+        if after > before {
+            out.files.push(f.path.clone());
+        }
+    }
+    out
 }
 
 /// A runtime for the network commands.

@@ -130,7 +130,15 @@ fn hostile_tree_finishes_reports_skips_and_finds_what_it_can() {
     let out = cmd
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
-        .args(["scan", ".", "--format", "json", "--show-secrets", "-v"])
+        .args([
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--show-secrets",
+            "-v",
+            "--no-store",
+        ])
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);

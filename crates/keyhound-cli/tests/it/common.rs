@@ -5,10 +5,25 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// The `keyhound` binary, with colour off and logs at their default.
+/// A data and config directory of this test process's own: the findings database, the
+/// secret key and the user's keyhound.toml of every `keyhound` it runs go there, never to
+/// the developer's home.
+pub fn state_dir() -> &'static Path {
+    static DIR: std::sync::LazyLock<tempfile::TempDir> =
+        std::sync::LazyLock::new(|| tempfile::tempdir().expect("tempdir"));
+    DIR.path()
+}
+
+/// The `keyhound` binary, with colour off, logs at their default, and its database and user
+/// configuration in [`state_dir`].
 pub fn keyhound() -> Command {
     let mut c = Command::cargo_bin("keyhound").expect("binary built");
-    c.env_remove("KEYHOUND_LOG").env("NO_COLOR", "1");
+    c.env_remove("KEYHOUND_LOG")
+        .env_remove("KEYHOUND_DB")
+        .env_remove("KEYHOUND_CONFIG")
+        .env("NO_COLOR", "1")
+        .env("XDG_DATA_HOME", state_dir().join("data"))
+        .env("XDG_CONFIG_HOME", state_dir().join("config"));
     c
 }
 

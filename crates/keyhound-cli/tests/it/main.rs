@@ -17,4 +17,5 @@ mod recall;
 mod rules;
 mod scan_options;
 mod snapshots;
+mod store;
 mod streams;
