@@ -27,7 +27,8 @@ def family(rule_id):
 
 
 def main():
-    target = os.environ.get("CARGO_TARGET_DIR", "target")
+    here = os.path.dirname(os.path.abspath(__file__))
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(os.path.dirname(here), "target"))
     ap = argparse.ArgumentParser()
     ap.add_argument("--keyhound", default=os.path.join(target, "release", "keyhound"))
     ap.add_argument("--recall", default=os.path.join(target, "release", "keyhound-recall"))
@@ -35,6 +36,8 @@ def main():
     ap.add_argument("--seed", default="1")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
+    args.keyhound = os.path.abspath(args.keyhound)
+    args.recall = os.path.abspath(args.recall)
 
     corpus = os.path.join(args.work, "corpus")
     truth_path = os.path.join(args.work, "truth.jsonl")
@@ -43,7 +46,7 @@ def main():
     subprocess.run([args.recall, "--out", corpus, "--truth", truth_path, "--seed", args.seed],
                    check=True)
     truth = [json.loads(l) for l in open(truth_path)]
-    out = subprocess.run([args.keyhound, "scan", "--format", "json", "--show-secrets", "-q", "."],
+    out = subprocess.run([args.keyhound, "scan", "--no-store", "--format", "json", "--show-secrets", "-q", "."],
                          cwd=corpus, capture_output=True, text=True)
     if out.returncode not in (0, 1):
         sys.exit(f"keyhound failed: {out.stderr}")

@@ -5,6 +5,8 @@ Runs each tool once to warm the page cache, then RUNS times alternately, pinned 
 CPUs with `taskset` when available. Reports the median wall time, MB/s, peak RSS (from wait4),
 the ratio keyhound/rg, the work each tool did (rg: matching lines of AKCp; keyhound: findings),
 and keyhound's recall of the planted credentials (right secret, path, line and rule id).
+keyhound runs with --no-archives: rg -uuu reads archives and compressed files as raw bytes,
+so both tools read the same bytes (the corpus holds .jar, .zip and .gz files from /usr/share).
 
 usage: bench/scan_bench.py [--dir DIR] [--runs 5] [--threads 2] [--keyhound BIN] [--json OUT]
 """
@@ -90,7 +92,7 @@ def main():
     out_dir = tempfile.mkdtemp(prefix="kh-bench-")
     findings = os.path.join(out_dir, "findings.jsonl")
     kh_cmd = pin([keyhound, "scan", corpus, "-j", str(args.threads), "-q", "--format", "jsonl",
-                  "--show-secrets", "-o", findings] + args.extra.split(), args.cpus)
+                  "--show-secrets", "--no-store", "--no-archives", "-o", findings] + args.extra.split(), args.cpus)
     rg_cmd = pin(["rg", "-uuu", "-c", "-j", str(args.threads), "AKCp", corpus], args.cpus)
     rg_out = os.path.join(out_dir, "rg.txt")
 
