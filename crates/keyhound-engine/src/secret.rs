@@ -115,8 +115,8 @@ mod tests {
 
     #[test]
     fn long_tokens_keep_prefix_and_suffix() {
-        let key = format!("AKCp8k{}Xq2", "a".repeat(64));
-        assert_eq!(redact(key.as_bytes()), "AKCp8k…Xq2");
+        let key = format!("FAKE8k{}Xq2", "a".repeat(64));
+        assert_eq!(redact(key.as_bytes()), "FAKE8k…Xq2");
     }
 
     #[test]
@@ -128,9 +128,9 @@ mod tests {
 
     #[test]
     fn withheld_secrets_show_their_preview_only() {
-        let s = Secret::withheld("AKCp8k…Xq2");
+        let s = Secret::withheld("FAKE8k…Xq2");
         assert!(s.is_withheld());
-        assert_eq!(s.redacted(), "AKCp8k…Xq2");
+        assert_eq!(s.redacted(), "FAKE8k…Xq2");
         assert!(s.expose().is_empty());
         assert!(!Secret::new(b"x".to_vec()).is_withheld());
     }
